@@ -1,0 +1,64 @@
+"""Outbound notifications (Art. 14 to the district authorities, Art. 24 to the foreign
+ministry): to the webhook when one is configured, else to the outbox folder, once each."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+
+import httpx
+from pydantic import BaseModel
+from temporalio import activity
+
+from activities.register import _engine
+from register import queries
+from settings import get_settings
+
+
+class Delivered(BaseModel):
+    id: str
+    recipient: str
+    delivered_at: datetime
+
+
+class DeliveryResult(BaseModel):
+    delivered: list[Delivered]
+
+
+def _write_outbox(notice_id: str, document: dict) -> None:  # type: ignore[type-arg]
+    outbox = get_settings().outbox_dir
+    outbox.mkdir(parents=True, exist_ok=True)
+    target = outbox / f"{notice_id}.json"
+    if target.exists():
+        return
+    temporary = outbox / f".{notice_id}.tmp"
+    temporary.write_text(json.dumps(document, indent=2, default=str))
+    os.replace(temporary, target)  # atomic: a reader never sees half a notice
+
+
+def _post_webhook(url: str, notice_id: str, document: dict) -> None:  # type: ignore[type-arg]
+    # The id travels as a header too, so a receiver can drop a repeat after a crash.
+    response = httpx.post(url, json=document, headers={"Notification-Id": notice_id}, timeout=10)
+    response.raise_for_status()
+
+
+@activity.defn(name="deliver-notifications")
+def deliver_notifications(record_id: str) -> DeliveryResult:
+    """Deliver every undelivered notice of a record; the register keeps each delivery time."""
+    engine, settings = _engine(), get_settings()
+    delivered = []
+    for row in queries.undelivered(engine, record_id):
+        document = {**row["document"], "notification_id": row["id"]}
+        if settings.webhook_url:
+            _post_webhook(settings.webhook_url, row["id"], document)
+            channel = "webhook"
+        else:
+            _write_outbox(row["id"], document)
+            channel = "outbox"
+        at = queries.mark_delivered(engine, row["id"], channel, datetime.now(UTC))
+        delivered.append(Delivered(id=row["id"], recipient=row["recipient"], delivered_at=at))
+        activity.heartbeat(row["id"])
+    return DeliveryResult(delivered=delivered)
+
+

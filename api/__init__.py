@@ -1,0 +1,1 @@
+"""The HTTP gateway ministries call (API.md). Never imported by workflow code."""

@@ -1,0 +1,421 @@
+"""The FastAPI application: acts become Temporal Updates, reads come from the register.
+
+Every act route is generated from the lifecycle declarations, so the OpenAPI document at
+/docs lists each act with its party, article and body, and nothing restates a rule.
+"""
+
+import hashlib
+import uuid
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any, Callable
+
+import structlog
+from fastapi import Body, FastAPI, Header, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from temporalio.client import (Client, WithStartWorkflowOperation, WorkflowUpdateFailedError)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import problems
+from api.auth import Principal, authenticate, can_read, load_tokens, parties_of
+from api.problems import Problem
+from models.common import ActBody, Party, StateCode
+from models.lifecycle import Act, Case, Lifecycle, mermaid, party_may_perform
+from models.member import MEMBER, Appointment, Member, StatusCertificate, appointment_refusal, certificate, new_member
+from models.post import CHILD_CLASSIFICATIONS, PARENT_CLASSIFICATIONS, POST, Post, PostRequest
+from models.profile import Profile
+from models.relations import RELATIONS, EstablishBody, MissionsBody, Relations, missions_are_of_the_pair, relations_id
+from register import queries
+from register.db import engine_for, migrate
+from settings import Settings, get_settings
+from workflows.lifecycles import MemberWorkflow, PostWorkflow, RelationsWorkflow
+from workflows.messages import ActRequest, StartInput
+
+log = structlog.get_logger("exequatur.api")
+
+KINDS: dict[str, tuple[Lifecycle[Any], Any, str]] = {
+    "relations": (RELATIONS, RelationsWorkflow, "/v1/relations/{record_id}"),
+    "post": (POST, PostWorkflow, "/v1/posts/{record_id}"),
+    "member": (MEMBER, MemberWorkflow, "/v1/members/{record_id}"),
+}
+ENDED_MEMBER_STATES = ("refused", "unacceptable", "withdrawn", "terminated", "departed", "period-expired")
+
+
+def workflow_id(kind: str, record_id: str) -> str:
+    return f"{kind}-{record_id}"
+
+
+def derived_id(principal: Principal, scope: str, key: str | None) -> str:
+    """An Idempotency-Key maps onto one update id (and one record id) per caller and route."""
+    if not key:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{principal.name}|{scope}|{key}".encode()).hexdigest()[:32]
+
+
+class Service:
+    """What the routes share: the register, the Temporal client and the task queue."""
+
+    def __init__(self, settings: Settings, client: Client | None):
+        self.settings = settings
+        self.engine = engine_for(settings.effective_database_url)
+        self.client = client
+
+    async def db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(fn, self.engine, *args, **kwargs)
+
+    async def load(self, principal: Principal, kind: str, record_id: str) -> dict[str, Any]:
+        record = await self.db(queries.get_record, record_id, kind)
+        if record is None or not can_read(principal, record):
+            raise Problem(404, f"No {kind} '{record_id}' is visible to you")  # no hint it exists
+        return record
+
+    async def view(self, principal: Principal, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        lifecycle = KINDS[kind][0]
+        case = Case(lifecycle, lifecycle.record.model_validate(record))
+        out = dict(record)
+        out["acts"] = await self.db(queries.acts_of, record["id"])
+        out["allowed_acts"] = case.allowed(parties_of(principal, record))
+        if kind == "post":
+            members = await self.db(queries.list_records, "member", post_id=record["id"])
+            heads = [m for m in members if m["role"] == "head" and m["state"] not in ENDED_MEMBER_STATES]
+            out["head"] = ({"member_id": heads[-1]["id"], "class": heads[-1].get("class"),
+                            "state": heads[-1]["state"]} if heads else None)
+            out["acting_head"] = None
+        return out
+
+    async def act(self, principal: Principal, kind: str, record_id: str, act: Act, body: ActBody,
+                  key: str | None) -> dict[str, Any]:
+        lifecycle, _, _ = KINDS[kind]
+        record = await self.load(principal, kind, record_id)
+        parties = parties_of(principal, record)
+        if not party_may_perform(act, parties):
+            raise Problem(403, f"'{act.name}' is an act of the {describe_party(act.party)} ({act.article})",
+                          article=act.article)
+        update_id = derived_id(principal, f"{kind}/{record_id}/{act.name}", key)
+        if key:
+            prior = await self.db(queries.act_by_id, update_id)
+            if prior:  # a retry: the first answer, nothing applied twice
+                return await self.view(principal, kind, prior["document"])
+        case = Case(lifecycle, lifecycle.record.model_validate(record))
+        party = act.party if act.party is not Party.EITHER else Party.EITHER
+        if not case.may(act.name):
+            refusal = case.refusal(act.name)
+            raise Problem(409, refusal.detail, article=refusal.article, state=refusal.state,
+                          allowed_acts=case.allowed(parties))
+        request = ActRequest(party=party, principal=principal.name,
+                             body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
+        handle = self.client.get_workflow_handle(workflow_id(kind, record_id))  # type: ignore[union-attr]
+        try:
+            await handle.execute_update(act.name, request, id=update_id)
+        except WorkflowUpdateFailedError as exc:
+            raise from_failure(exc.cause) from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise Problem(409, f"The {kind}'s lifecycle has ended; the register keeps its record",
+                              state=record["state"], allowed_acts=[]) from None
+            raise
+        log.info("act accepted", kind=kind, record_id=record_id, act=act.name, article=act.article)
+        return await self.view(principal, kind, await self.db(queries.get_record, record_id, kind))
+
+    async def create(self, principal: Principal, kind: str, record: dict[str, Any], body: ActBody,
+                     party: Party, update_id: str, created: bool = False) -> dict[str, Any]:
+        lifecycle, workflow_class, _ = KINDS[kind]
+        act = lifecycle.creation
+        request = ActRequest(party=party, principal=principal.name,
+                             body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
+        start = WithStartWorkflowOperation(
+            workflow_class.run, StartInput(record=record, created=created),
+            id=workflow_id(kind, record["id"]), task_queue=self.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"{lifecycle.title}: {record['id']}",
+        )
+        try:
+            await self.client.execute_update_with_start_workflow(  # type: ignore[union-attr]
+                act.name, request, start_workflow_operation=start, id=update_id)
+        except WorkflowUpdateFailedError as exc:
+            raise from_failure(exc.cause) from None
+        log.info("record created", kind=kind, record_id=record["id"], act=act.name)
+        return await self.view(principal, kind, await self.db(queries.get_record, record["id"], kind))
+
+
+def describe_party(party: Party) -> str:
+    return {Party.SS: "sending State", Party.RS: "receiving State", Party.TS: "third State",
+            Party.EITHER: "either State"}[party]
+
+
+def from_failure(cause: BaseException | None) -> Problem:
+    """Map a workflow's ApplicationError onto the HTTP status it names."""
+    if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
+        details = dict(cause.details[0])
+        status = int(details.pop("status", 409))
+        if "errors" in details:
+            details["errors"] = [{"field": ".".join(map(str, e["loc"])) or "body", "msg": e["msg"], "type": e["type"]}
+                                 for e in details["errors"]]
+        return Problem(status, cause.message, **details)
+    raise cause or RuntimeError("update failed without a cause")
+
+
+def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        await run_in_threadpool(migrate, settings.effective_database_url)
+        if app.state.service.client is None:
+            app.state.service.client = await Client.connect(
+                settings.temporal_address or f"127.0.0.1:{settings.temporal_port}",
+                namespace=settings.temporal_namespace, data_converter=pydantic_data_converter)
+        yield
+
+    app = FastAPI(
+        title="Exequatur",
+        version="1",
+        summary="The lifecycle of consular posts and their members under the Vienna Convention on "
+                "Consular Relations (1963).",
+        lifespan=lifespan,
+    )
+    app.state.service = Service(settings, client)
+    app.state.tokens = load_tokens(settings.tokens_file) if settings.tokens_file else []
+    problems.install(app)
+    _routes(app)
+    return app
+
+
+def _service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def _routes(app: FastAPI) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        service = _service(request)
+        try:
+            await service.db(queries.get_profile, "FRA")
+            await service.client.service_client.check_health()  # type: ignore[union-attr]
+        except Exception as exc:  # readiness reports, it does not raise
+            return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/v1/lifecycles", tags=["law"])
+    async def lifecycles() -> dict[str, Any]:
+        """Every lifecycle's states and acts, with party and article, and its Mermaid diagram:
+        the same declarations the workflows execute."""
+        return {lc.name: describe_lifecycle(lc) for lc, _, _ in KINDS.values()}
+
+    # ---- relations ----------------------------------------------------------------
+    @app.post("/v1/relations", status_code=201, tags=["relations"])
+    async def establish_relations(request: Request, body: EstablishBody,
+                                  idempotency_key: str | None = Header(None)) -> dict[str, Any]:
+        """Consular relations by mutual consent (VCCR 2(1)), or implied by diplomatic relations (2(2))."""
+        principal = authenticate(request)
+        if principal.state is None:
+            raise Problem(403, "Only a State establishes consular relations (VCCR 2(1))", article="VCCR 2(1)")
+        if body.with_state == principal.state:
+            raise Problem(422, "Invalid input: with_state", errors=[{"field": "with_state", "msg": "a State has no relations with itself", "type": "value_error"}])
+        pair = tuple(sorted((principal.state, body.with_state)))
+        strangers = missions_are_of_the_pair(body, pair)  # type: ignore[arg-type]
+        if strangers:
+            raise Problem(422, "Invalid input: diplomatic_missions", errors=[{"field": "diplomatic_missions", "msg": f"{strangers} are not of this pair", "type": "value_error"}])
+        service = _service(request)
+        rid = relations_id(*pair)
+        update_id = derived_id(principal, "relations", request.headers.get("idempotency-key"))
+        prior = await service.db(queries.act_by_id, update_id) if idempotency_key else None
+        if prior:
+            return await service.view(principal, "relations", prior["document"])
+        existing = await service.db(queries.get_record, rid, "relations")
+        record = existing or Relations(id=rid, states=pair).model_dump(mode="json")  # type: ignore[arg-type]
+        if existing:
+            case = Case(RELATIONS, Relations.model_validate(existing))
+            if not case.may("establish"):
+                r = case.refusal("establish")
+                raise Problem(409, "Consular relations between these States are already established",
+                              article="VCCR 2(1)", state=r.state, allowed_acts=case.allowed({Party.EITHER}))
+        return await service.create(principal, "relations", record, body, Party.EITHER, update_id, created=bool(existing))
+
+    @app.get("/v1/relations", tags=["relations"])
+    async def list_relations(request: Request) -> list[dict[str, Any]]:
+        principal = authenticate(request)
+        rows = await _service(request).db(queries.list_records, "relations")
+        return [r for r in rows if can_read(principal, r)]
+
+    # ---- posts ----------------------------------------------------------------------
+    @app.post("/v1/posts", status_code=201, tags=["posts"])
+    async def request_post(request: Request, body: PostRequest,
+                           idempotency_key: str | None = Header(None)) -> dict[str, Any]:
+        """The sending State asks the receiving State's consent to a post (VCCR 4(1)-(2), 4(4))."""
+        principal = authenticate(request)
+        service = _service(request)
+        if principal.state is None:
+            raise Problem(403, "Only the sending State requests a post (VCCR 4(1))", article="VCCR 4(1)")
+        ss, rs = principal.state, body.receiving_state
+        if ss == rs:
+            raise Problem(422, "Invalid input: receiving_state", errors=[{"field": "receiving_state", "msg": "a post is in another State", "type": "value_error"}])
+        update_id = derived_id(principal, "posts", idempotency_key)
+        prior = await service.db(queries.act_by_id, update_id) if idempotency_key else None
+        if prior:
+            return await service.view(principal, "post", prior["document"])
+        relations = await service.db(queries.get_record, relations_id(ss, rs), "relations")
+        if not relations or relations["state"] != "established":
+            raise Problem(409, f"{ss} and {rs} have no established consular relations; a post can be "
+                          "requested only between States that have them", article="VCCR 2(1)",
+                          state=relations["state"] if relations else "none")
+        if body.parent_post_id:
+            parent = await service.db(queries.get_record, body.parent_post_id, "post")
+            if not parent or not can_read(principal, parent):
+                raise Problem(422, "Invalid input: parent_post_id", errors=[{"field": "parent_post_id", "msg": "no such post", "type": "value_error"}])
+            if (parent["sending_state"], parent["receiving_state"]) != (ss, rs) or parent["state"] != "open" \
+                    or parent["classification"] not in PARENT_CLASSIFICATIONS \
+                    or body.classification not in CHILD_CLASSIFICATIONS:
+                raise Problem(409, "A vice-consulate or consular agency may be opened by an open consulate-general "
+                              "or consulate of the same sending State in the same receiving State",
+                              article="VCCR 4(4)", state=parent["state"])
+        post_id = f"{ss}-{rs}-{update_id[:8]}".upper() if idempotency_key else f"{ss}-{rs}-{uuid.uuid4().hex[:8].upper()}"
+        record = Post(id=post_id, sending_state=ss, receiving_state=rs, seat=body.seat,
+                      classification=body.classification, district=body.district,
+                      headed_by=body.headed_by, parent_post_id=body.parent_post_id)
+        return await service.create(principal, "post", record.model_dump(mode="json"), body, Party.SS, update_id)
+
+    @app.get("/v1/posts", tags=["posts"])
+    async def list_posts(request: Request, sending_state: str | None = None, receiving_state: str | None = None,
+                         state: str | None = None) -> list[dict[str, Any]]:
+        """Posts visible to the caller, filtered by sending State, receiving State and state."""
+        principal = authenticate(request)
+        rows = await _service(request).db(queries.list_records, "post", sending_state=sending_state,
+                                          receiving_state=receiving_state, state=state)
+        return [r for r in rows if can_read(principal, r)]
+
+    @app.get("/v1/posts/{record_id}", tags=["posts"])
+    async def get_post(request: Request, record_id: str) -> dict[str, Any]:
+        principal = authenticate(request)
+        service = _service(request)
+        return await service.view(principal, "post", await service.load(principal, "post", record_id))
+
+    # ---- members --------------------------------------------------------------------
+    @app.post("/v1/posts/{post_id}/members", status_code=201, tags=["members"])
+    async def appoint_member(request: Request, post_id: str, body: Appointment,
+                             idempotency_key: str | None = Header(None)) -> dict[str, Any]:
+        """The sending State appoints a head of post or a member of the staff (VCCR 10, 11, 19)."""
+        principal = authenticate(request)
+        service = _service(request)
+        post = await service.load(principal, "post", post_id)
+        if Party.SS not in parties_of(principal, post):
+            raise Problem(403, "Members are appointed by the sending State (VCCR 10(1), 19(1))",
+                          article="VCCR 10(1), 19(1)")
+        update_id = derived_id(principal, f"posts/{post_id}/members", idempotency_key)
+        prior = await service.db(queries.act_by_id, update_id) if idempotency_key else None
+        if prior:
+            return await service.view(principal, "member", prior["document"])
+        post_record = Post.model_validate(post)
+        profile = Profile.model_validate(await service.db(queries.get_profile, post["receiving_state"]) or {})
+        active = await service.db(queries.count_members_in_functions, post_id, ENDED_MEMBER_STATES)
+        refusal = appointment_refusal(post_record, profile, active, body)
+        if refusal:
+            raise Problem(409, refusal.detail, article=refusal.article, state=refusal.state)
+        member_id = f"M-{update_id[:12].upper()}"
+        record = new_member(member_id, post_record, profile, body)
+        return await service.create(principal, "member", record.model_dump(mode="json", by_alias=True), body,
+                                    Party.SS, update_id)
+
+    @app.get("/v1/posts/{post_id}/members", tags=["members"])
+    async def list_members(request: Request, post_id: str) -> list[dict[str, Any]]:
+        """The members of a post, every tenure, as the register holds them."""
+        principal = authenticate(request)
+        service = _service(request)
+        await service.load(principal, "post", post_id)
+        return await service.db(queries.list_records, "member", post_id=post_id)  # type: ignore[no-any-return]
+
+    @app.get("/v1/members/{record_id}", tags=["members"])
+    async def get_member(request: Request, record_id: str) -> dict[str, Any]:
+        principal = authenticate(request)
+        service = _service(request)
+        return await service.view(principal, "member", await service.load(principal, "member", record_id))
+
+    @app.get("/v1/members/{record_id}/status", tags=["members"])
+    async def status_certificate(request: Request, record_id: str, on: date = Query(...)) -> StatusCertificate:
+        """The status certificate (Samoa Act s.21): whether privileges applied on a date, from
+        which act and article they began and ended (VCCR 53)."""
+        principal = authenticate(request)
+        member = Member.model_validate(await _service(request).load(principal, "member", record_id))
+        return certificate(member, on)
+
+    # ---- profiles -------------------------------------------------------------------
+    @app.put("/v1/profiles/{state}", tags=["profiles"])
+    async def put_profile(request: Request, state: StateCode, profile: Profile) -> dict[str, Any]:
+        """The receiving State's national law and usage (VCCR 10(2), 20, 22(3), 68); by that State or admin."""
+        principal = authenticate(request)
+        if principal.state != state and principal.role != "admin":
+            raise Problem(403, "A profile is set by its own State or an admin")
+        document = profile.model_dump(mode="json")
+        await _service(request).db(queries.put_profile, state, document)
+        return document
+
+    @app.get("/v1/profiles/{state}", tags=["profiles"])
+    async def get_profile(request: Request, state: StateCode) -> dict[str, Any]:
+        authenticate(request)
+        stored = await _service(request).db(queries.get_profile, state)
+        return Profile.model_validate(stored or {}).model_dump(mode="json")
+
+    # ---- acts, generated from the declarations --------------------------------------
+    for kind, (lifecycle, _, prefix) in KINDS.items():
+        for act in lifecycle.acts:
+            if not act.automatic and not act.creates:
+                _act_route(app, kind, prefix, act)
+            elif act.creates and kind == "relations":
+                pass  # re-establishment goes through POST /v1/relations
+        _unknown_act_route(app, kind, prefix, lifecycle)
+
+
+def _act_route(app: FastAPI, kind: str, prefix: str, act: Act) -> None:
+    body_model = act.body
+
+    async def endpoint(request: Request, record_id: str, body: Any = Body(None),
+                       idempotency_key: str | None = Header(None)) -> dict[str, Any]:
+        principal = authenticate(request)
+        parsed = body if isinstance(body, ActBody) else body_model()
+        return await _service(request).act(principal, kind, record_id, act, parsed, idempotency_key)
+
+    endpoint.__annotations__["body"] = body_model | None  # type: ignore[operator]
+    app.post(
+        f"{prefix}/acts/{act.name}",
+        tags=[kind],
+        name=f"{kind}:{act.name}",
+        summary=f"{act.name} — {act.party.value}, {act.article}",
+        description=act.summary,
+        operation_id=f"{kind}_{act.name.replace('-', '_')}",
+    )(endpoint)
+
+
+def _unknown_act_route(app: FastAPI, kind: str, prefix: str, lifecycle: Lifecycle[Any]) -> None:
+    names = [a.name for a in lifecycle.acts if not a.automatic and not a.creates]
+
+    @app.post(f"{prefix}/acts/{{act}}", include_in_schema=False)
+    async def unknown(request: Request, record_id: str, act: str) -> None:
+        authenticate(request)
+        raise Problem(404, f"No act '{act}' on a {kind}; acts: {', '.join(names)}")
+
+
+def describe_lifecycle(lifecycle: Lifecycle[Any]) -> dict[str, Any]:
+    return {
+        "title": lifecycle.title,
+        "states": [s.value for s in lifecycle.states],
+        "acts": [
+            {
+                "act": a.name, "party": a.party.value, "article": a.article, "summary": a.summary,
+                "automatic": a.automatic, "creates": a.creates,
+                "routes": [{"from": list(r.sources), "to": r.dest,
+                            "conditions": [{"name": c.name, "article": c.article} for c in r.when]}
+                           for r in a.routes],
+            }
+            for a in lifecycle.acts
+        ],
+        "deadlines": [{"field": t.field, "act": t.act, "article": t.article} for t in lifecycle.timers],
+        "mermaid": mermaid(lifecycle),
+    }

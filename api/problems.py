@@ -1,0 +1,46 @@
+"""Errors as application/problem+json (RFC 9457), naming the field or the article."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+          409: "Act not allowed now", 422: "Invalid input", 503: "Register unavailable"}
+
+
+class Problem(Exception):
+    def __init__(self, status: int, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.status, self.detail, self.extra = status, detail, extra
+
+
+def problem_response(status: int, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"https://exequatur.example/problems/{status}", "title": TITLES.get(status, "Error"),
+            "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(exc.status, exc.detail, **exc.extra)
+
+
+async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors()
+    ]
+    names = ", ".join(e["field"] for e in errors)
+    return problem_response(422, f"Invalid input: {names}", errors=errors)
+
+
+def install(app) -> None:  # type: ignore[no-untyped-def]
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)

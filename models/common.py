@@ -1,0 +1,85 @@
+"""Vocabulary shared by every lifecycle: States, parties, dates and periods."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+import isodate
+import pycountry
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+
+
+def _iso_alpha3(code: str) -> str:
+    code = code.strip().upper()
+    if len(code) != 3 or pycountry.countries.get(alpha_3=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 country code")
+    return code
+
+
+StateCode = Annotated[str, AfterValidator(_iso_alpha3)]
+"""A State, as its ISO 3166-1 alpha-3 code (``FRA``, ``WSM``)."""
+
+
+def _parse_duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 duration such as P30D or PT3S")
+    try:
+        parsed = isodate.parse_duration(value)
+    except (isodate.ISO8601Error, ValueError) as exc:
+        raise ValueError(f"{value!r} is not an ISO 8601 duration (P30D, PT3S)") from exc
+    if not isinstance(parsed, timedelta):  # years and months have no fixed length
+        raise ValueError("use days, hours, minutes or seconds (P30D), not years or months")
+    if parsed <= timedelta(0):
+        raise ValueError("a period must be longer than zero")
+    return parsed
+
+
+Period = Annotated[
+    timedelta,
+    BeforeValidator(_parse_duration),
+    PlainSerializer(lambda d: isodate.duration_isoformat(d), return_type=str),
+]
+"""A reasonable period, read and written as an ISO 8601 duration (``P30D``)."""
+
+
+def state_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_3=code)
+    return getattr(country, "common_name", None) or country.name if country else code
+
+
+class Party(StrEnum):
+    """Who performs an act (DOMAIN.md): sending, receiving or a third State."""
+
+    SS = "SS"
+    RS = "RS"
+    TS = "TS"
+    EITHER = "either"  # consular relations (Art. 2): either of the two States
+
+
+class Strict(BaseModel):
+    """Input models refuse unknown fields, so a misspelt field is named, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ActBody(Strict):
+    """Every act body may carry the legal date of the act (API.md "Acts")."""
+
+    effective_date: date | None = None
+
+
+class Notice(BaseModel):
+    """An outbound notification the register queues with the act that causes it."""
+
+    id: str
+    recipient: str  # "district-authorities" (Art. 14) or "foreign-ministry" (Art. 24)
+    article: str
+    record_id: str
+    act: str
+    state: str
+    receiving_state: str
+    subject: dict[str, Any]

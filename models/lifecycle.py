@@ -1,0 +1,258 @@
+"""How a lifecycle is declared, and the one engine that executes every declaration.
+
+A lifecycle is data: states, and acts that each name the party the Convention gives them
+to, the article, the routes (source states, destination, conditions) and the act's effect
+on the record. `transitions` executes it; the workflows, the API's `allowed_acts` and
+403/409 decisions, `/v1/lifecycles`, the diagrams and the tests all read the same object.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from transitions import Machine
+
+from models.common import ActBody, Notice, Party
+
+# transitions logs from inside workflow code and is not replay-aware (STYLE.md).
+logging.getLogger("transitions").setLevel(logging.WARNING)
+
+R = TypeVar("R", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A condition of an act, with the article that imposes it and words for a refusal."""
+
+    name: str
+    article: str
+    explanation: str
+    holds: Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Route:
+    """From which states an act leads where (``dest=None``: the state stays)."""
+
+    sources: tuple[str, ...]
+    dest: str | None = None
+    when: tuple[Rule, ...] = ()
+
+
+@dataclass
+class Context:
+    """What an act's effect may read besides the record: its legal date and the law."""
+
+    act: str
+    effective_date: date
+    now: datetime
+    periods: dict[str, timedelta] = field(default_factory=dict)
+    seq: int = 0
+
+
+Effect = Callable[[Any, Any, Context], list[Notice] | None]
+
+
+@dataclass(frozen=True)
+class Act:
+    name: str
+    party: Party
+    article: str
+    summary: str
+    routes: tuple[Route, ...]
+    body: type[ActBody] = ActBody
+    effect: Effect | None = None
+    automatic: bool = False  # performed by the service (a timer, a delivery), never by a caller
+    creates: bool = False  # the act that brings the record into existence
+    periods: tuple[str, ...] = ()  # profile periods the effect needs (e.g. "departure_period")
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A durable deadline: when the record's ``field`` passes, ``act`` is performed."""
+
+    field: str
+    act: str
+    article: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Lifecycle(Generic[R]):
+    name: str
+    title: str
+    states: type[StrEnum]
+    record: type[R]
+    acts: tuple[Act, ...]
+    timers: tuple[Timer, ...] = ()
+    final: Callable[[Any], bool] = lambda record: False
+    # Acts of this party are notified to this recipient under this article (e.g. Art. 24(1)).
+    notify: tuple[Party, str, str] | None = None
+
+    def act(self, name: str) -> Act | None:
+        return next((a for a in self.acts if a.name == name), None)
+
+    @property
+    def creation(self) -> Act:
+        return next(a for a in self.acts if a.creates)
+
+    def machine_transitions(self) -> list[dict[str, Any]]:
+        """The declaration in the form `transitions` takes (conditions read the record)."""
+        out = []
+        for act in self.acts:
+            for route in act.routes:
+                for source in route.sources:
+                    out.append(
+                        {
+                            "trigger": act.name,
+                            "source": source,
+                            "dest": route.dest or source,
+                            "conditions": [_condition(rule) for rule in route.when],
+                        }
+                    )
+        return out
+
+
+def _condition(rule: Rule) -> Callable[[Any], bool]:
+    def check(event: Any) -> bool:
+        return bool(rule.holds(event.model.record))
+
+    check.__name__ = rule.name
+    return check
+
+
+class Refusal(Exception):
+    """An act that may not happen now, with the article and state that say why."""
+
+    def __init__(self, detail: str, article: str, state: str, status: int = 409):
+        super().__init__(detail)
+        self.detail, self.article, self.state, self.status = detail, article, state, status
+
+
+class Case:
+    """One record driven by its lifecycle's machine (``record.state`` is the machine state)."""
+
+    def __init__(self, lifecycle: Lifecycle[Any], record: BaseModel):
+        self.lifecycle = lifecycle
+        self.record: Any = record
+        self.machine = Machine(
+            model=self,
+            states=[s.value for s in lifecycle.states],
+            transitions=lifecycle.machine_transitions(),
+            initial=str(record.state),  # type: ignore[attr-defined]
+            auto_transitions=False,
+            send_event=True,
+            model_attribute="machine_state",
+        )
+
+    # transitions keeps its state on `machine_state`; the record is the truth.
+    @property
+    def machine_state(self) -> str:
+        return str(self.record.state)
+
+    @machine_state.setter
+    def machine_state(self, value: str) -> None:
+        if hasattr(self, "record"):
+            self.record.state = self.lifecycle.states(value)
+
+    def may(self, act: str) -> bool:
+        if self.lifecycle.act(act) is None:
+            return False
+        return bool(getattr(self, f"may_{act}")())
+
+    def allowed(self, parties: Iterable[Party]) -> list[str]:
+        parties = set(parties)
+        return [
+            a.name
+            for a in self.lifecycle.acts
+            if not a.automatic and not a.creates and _party_matches(a.party, parties) and self.may(a.name)
+        ]
+
+    def refusal(self, act_name: str) -> Refusal:
+        """Why an act cannot happen now: the first unmet rule, else the act's own article."""
+        act = self.lifecycle.act(act_name)
+        state = str(self.record.state)
+        assert act is not None
+        routes = [r for r in act.routes if state in r.sources]
+        if not routes:
+            return Refusal(
+                f"'{act.name}' ({act.article}) is not possible while the record is '{state}'.",
+                act.article,
+                state,
+            )
+        for route in routes:
+            for rule in route.when:
+                if not rule.holds(self.record):
+                    return Refusal(f"{rule.explanation} ({rule.article}).", rule.article, state)
+        return Refusal(f"'{act.name}' is not possible now ({act.article}).", act.article, state)
+
+    def perform(self, act_name: str, body: ActBody, ctx: Context, creating: bool = False) -> list[Notice]:
+        """Apply an act to the record: the machine moves the state, the effect records facts.
+
+        `creating`: the creation act on a new record, which has no source state to leave.
+        """
+        act = self.lifecycle.act(act_name)
+        if act is None or not (creating or self.may(act_name)):
+            raise self.refusal(act_name)
+        if not creating:
+            self.trigger(act_name)  # type: ignore[attr-defined]
+        notices = list(act.effect(self.record, body, ctx) or []) if act.effect else []
+        if self.lifecycle.notify and act.party is self.lifecycle.notify[0]:
+            _, recipient, article = self.lifecycle.notify
+            notices.insert(0, notice(self.record, ctx, recipient, article))
+        return notices
+
+
+def notice(record: Any, ctx: Context, recipient: str, article: str) -> Notice:
+    """A notification caused by the act in `ctx`; its id is stable across retries."""
+    return Notice(
+        id=f"{record.id}-{ctx.seq:04d}-{recipient}",
+        recipient=recipient,
+        article=article,
+        record_id=record.id,
+        act=ctx.act,
+        state=str(record.state),
+        receiving_state=str(getattr(record, "receiving_state", "")),
+        subject={"post_id": getattr(record, "post_id", None), "role": getattr(record, "role", None),
+                 "effective_date": ctx.effective_date.isoformat()},
+    )
+
+
+def _party_matches(declared: Party, parties: set[Party]) -> bool:
+    return declared in parties or (declared is Party.EITHER and bool(parties))
+
+
+def party_may_perform(act: Act, parties: Iterable[Party]) -> bool:
+    return not act.automatic and _party_matches(act.party, set(parties))
+
+
+def mermaid(lifecycle: Lifecycle[Any]) -> str:
+    """The published diagram, drawn by transitions from the same declaration."""
+    from transitions.extensions import GraphMachine
+
+    class _Model:
+        pass
+
+    model = _Model()
+    creation = lifecycle.creation
+    GraphMachine(
+        model=model,
+        states=[s.value for s in lifecycle.states],
+        transitions=[
+            {**t, "conditions": [r.__name__ for r in t["conditions"]]}
+            for t in lifecycle.machine_transitions()
+            if t["trigger"] != creation.name
+        ],
+        initial=creation.routes[0].dest,
+        auto_transitions=False,
+        graph_engine="mermaid",
+        title=lifecycle.title,
+        show_conditions=True,
+    )
+    return str(model.get_graph().draw(None))  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""The register: the system of record of every accepted act (outlives workflow retention)."""

@@ -1,0 +1,153 @@
+"""Reads and idempotent writes of the register."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, and_, func, select, update
+
+from models.common import Notice
+from register.schema import acts, notifications, profiles, records
+
+
+class ActEntry(BaseModel):
+    """One accepted act and the record as it left it."""
+
+    act_id: str
+    kind: str
+    record_id: str
+    record_seq: int
+    act: str
+    party: str
+    principal: str
+    article: str
+    effective_date: date
+    recorded_at: datetime
+    body: dict[str, Any]
+    document: dict[str, Any]
+    notices: list[Notice] = []
+
+
+
+
+def record_act(engine: Engine, entry: ActEntry) -> bool:
+    """Append the act, update the record and queue its notices in one transaction.
+
+    Idempotent by `act_id`: a retry after a crash finds the act and changes nothing.
+    """
+    doc = entry.document
+    with engine.begin() as conn:
+        if conn.execute(select(acts.c.seq).where(acts.c.act_id == entry.act_id)).first():
+            return False
+        conn.execute(
+            acts.insert().values(
+                act_id=entry.act_id, record_id=entry.record_id, record_seq=entry.record_seq,
+                act=entry.act, party=entry.party, principal=entry.principal,
+                state_code=str(doc["state"]), article=entry.article,
+                effective_date=entry.effective_date, recorded_at=entry.recorded_at,
+                body=entry.body, document=doc,
+            )
+        )
+        values = dict(
+            kind=entry.kind, sending_state=doc.get("sending_state"),
+            receiving_state=doc.get("receiving_state"), post_id=doc.get("post_id"),
+            state=str(doc["state"]), document=doc, updated_at=entry.recorded_at,
+        )
+        if entry.kind == "relations":
+            values["sending_state"], values["receiving_state"] = doc["states"]
+        changed = conn.execute(update(records).where(records.c.id == entry.record_id).values(**values)).rowcount
+        if not changed:
+            conn.execute(records.insert().values(id=entry.record_id, **values))
+        for notice in entry.notices:
+            conn.execute(
+                notifications.insert().values(
+                    id=notice.id, record_id=notice.record_id, recipient=notice.recipient,
+                    article=notice.article, document=notice.model_dump(mode="json"),
+                    created_at=entry.recorded_at,
+                )
+            )
+    return True
+
+
+def get_record(engine: Engine, record_id: str, kind: str | None = None) -> dict[str, Any] | None:
+    query = select(records.c.document).where(records.c.id == record_id)
+    if kind:
+        query = query.where(records.c.kind == kind)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return dict(row.document) if row else None
+
+
+def list_records(engine: Engine, kind: str, **filters: str | None) -> list[dict[str, Any]]:
+    query = select(records.c.document).where(records.c.kind == kind)
+    for name, value in filters.items():
+        if value is not None:
+            query = query.where(getattr(records.c, name) == value)
+    with engine.connect() as conn:
+        return [dict(r.document) for r in conn.execute(query.order_by(records.c.id))]
+
+
+def acts_of(engine: Engine, record_id: str) -> list[dict[str, Any]]:
+    query = (
+        select(acts.c.act, acts.c.party, acts.c.principal, acts.c.state_code, acts.c.article,
+               acts.c.effective_date, acts.c.recorded_at)
+        .where(acts.c.record_id == record_id)
+        .order_by(acts.c.record_seq)
+    )
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def act_by_id(engine: Engine, act_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(acts.c.record_id, acts.c.document).where(acts.c.act_id == act_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def count_members_in_functions(engine: Engine, post_id: str, exclude_states: tuple[str, ...]) -> int:
+    query = select(func.count()).select_from(records).where(
+        and_(records.c.kind == "member", records.c.post_id == post_id, records.c.state.not_in(exclude_states))
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def get_profile(engine: Engine, state: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(profiles.c.document).where(profiles.c.state == state)).first()
+    return dict(row.document) if row else None
+
+
+def put_profile(engine: Engine, state: str, document: dict[str, Any]) -> None:
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        if not conn.execute(update(profiles).where(profiles.c.state == state).values(document=document, updated_at=now)).rowcount:
+            conn.execute(profiles.insert().values(state=state, document=document, updated_at=now))
+
+
+def undelivered(engine: Engine, record_id: str) -> list[dict[str, Any]]:
+    query = select(notifications).where(
+        and_(notifications.c.record_id == record_id, notifications.c.delivered_at.is_(None))
+    ).order_by(notifications.c.created_at, notifications.c.id)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def notification(engine: Engine, notice_id: str) -> dict[str, Any] | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(notifications).where(notifications.c.id == notice_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def mark_delivered(engine: Engine, notice_id: str, channel: str, at: datetime) -> datetime:
+    """Record the first delivery; a second call keeps and returns the first time."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(notifications)
+            .where(and_(notifications.c.id == notice_id, notifications.c.delivered_at.is_(None)))
+            .values(delivered_at=at, channel=channel)
+        )
+        stored = conn.execute(select(notifications.c.delivered_at).where(notifications.c.id == notice_id)).scalar_one()
+    return stored if stored.tzinfo else stored.replace(tzinfo=UTC)

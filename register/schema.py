@@ -1,0 +1,63 @@
+"""Tables of the register. Changes go through an Alembic migration (register/migrations)."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, Date, DateTime, Integer, MetaData, String, Table, UniqueConstraint
+
+metadata = MetaData()
+
+# One row per record (relations pair, post, member): its latest state as the workflow holds it.
+records = Table(
+    "records",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False, index=True),
+    Column("sending_state", String(3), index=True),
+    Column("receiving_state", String(3), index=True),
+    Column("post_id", String(64), index=True),
+    Column("state", String(32), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every accepted act, once: `act_id` is the Temporal update id, so a retried write is a no-op.
+acts = Table(
+    "acts",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("act_id", String(128), nullable=False, unique=True),
+    Column("record_id", String(64), nullable=False, index=True),
+    Column("record_seq", Integer, nullable=False),
+    Column("act", String(64), nullable=False),
+    Column("party", String(8), nullable=False),
+    Column("principal", String(64), nullable=False),
+    Column("state_code", String(32), nullable=False),
+    Column("article", String(64), nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("document", JSON, nullable=False),  # the record as this act left it (the first answer)
+    UniqueConstraint("record_id", "record_seq", name="uq_acts_record_seq"),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("state", String(3), primary_key=True),
+    Column("document", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Transactional outbox: a notification is queued with the act that causes it, delivered once.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("record_id", String(64), nullable=False, index=True),
+    Column("recipient", String(32), nullable=False),
+    Column("article", String(64), nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True)),
+    Column("channel", String(16)),
+)

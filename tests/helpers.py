@@ -1,0 +1,51 @@
+"""A ministry's view of the API in tests: one call per act, with the token of a State."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class Ministry:
+    """Acts for one State (or role) through the real HTTP API."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str):
+        self.http, self.headers = http, {"Authorization": f"Bearer {token}"}
+
+    async def post(self, path: str, body: dict[str, Any] | None = None, expect: int | None = 200,
+                   key: str | None = None) -> dict[str, Any]:
+        headers = dict(self.headers)
+        if key:
+            headers["Idempotency-Key"] = key
+        response = await self.http.post(path, json=body, headers=headers)
+        if expect is not None:
+            assert response.status_code == expect, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def get(self, path: str, expect: int = 200, **params: Any) -> Any:
+        response = await self.http.get(path, headers=self.headers, params=params)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    async def act(self, kind: str, record_id: str, act: str, body: dict[str, Any] | None = None,
+                  expect: int = 200, key: str | None = None) -> dict[str, Any]:
+        return await self.post(f"/v1/{kind}/{record_id}/acts/{act}", body, expect, key)
+
+
+async def relations_and_post(fra: Ministry, wsm: Ministry, **post: Any) -> dict[str, Any]:
+    """FRA and WSM in consular relations (idempotent) and a consulate of FRA in Apia, consented."""
+    existing = await fra.get("/v1/relations")
+    if not any(r["id"] == "FRA-WSM" for r in existing):
+        await fra.post("/v1/relations", {"with_state": "WSM", "basis": "mutual-consent",
+                                          "diplomatic_missions": ["FRA"]}, expect=201)
+    body = {"receiving_state": "WSM", "seat": "Apia", "classification": "consulate",
+            "district": "Upolu and Savai'i", "headed_by": "career", **post}
+    created = await fra.post("/v1/posts", body, expect=201)
+    return await wsm.act("posts", created["id"], "consent")
+
+
+def head(**overrides: Any) -> dict[str, Any]:
+    return {"role": "head", "category": "career", "class": "consul",
+            "person": {"full_name": "Jeanne Martin", "nationalities": ["FRA"], "permanent_resident": False},
+            **overrides}

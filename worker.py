@@ -1,0 +1,30 @@
+"""The worker: one process hosting every workflow and activity of the service."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.notifications import deliver_notifications
+from activities.register import read_profile, record_act
+from workflows.lifecycles import MemberWorkflow, PostWorkflow, RelationsWorkflow
+
+WORKFLOWS = [RelationsWorkflow, PostWorkflow, MemberWorkflow]
+ACTIVITIES = [record_act, read_profile, deliver_notifications]
+
+
+def build_worker(client: Client, task_queue: str, **overrides) -> Worker:  # type: ignore[no-untyped-def]
+    options = dict(
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ACTIVITIES,
+        activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=16),
+        # A short sticky timeout: after a worker crash, another picks the workflow up fast.
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
+        graceful_shutdown_timeout=timedelta(seconds=5),
+    )
+    options.update(overrides)
+    return Worker(client, **options)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Temporal workflows: one per relations pair, post and member, each driving its lifecycle."""

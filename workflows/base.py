@@ -1,0 +1,227 @@
+"""The one engine every lifecycle workflow shares: acts as Updates with validators,
+register writes before answering, durable deadlines and outbound notifications."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any, ClassVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from activities.notifications import DeliveryResult, deliver_notifications
+    from activities.register import read_profile, record_act
+    from models.common import ActBody, Party
+    from models.lifecycle import Act, Case, Context, Lifecycle, Refusal
+    from models.member import Delivery
+    from models.profile import Profile
+    from register.queries import ActEntry
+    from workflows.messages import INVALID, REFUSED, REGISTER_UNAVAILABLE, WRONG_PARTY, ActOutcome, ActRequest, StartInput
+
+REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=6)
+DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+
+
+def invalid(errors: list[dict[str, Any]]) -> ApplicationError:
+    fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in errors)
+    return ApplicationError(f"Invalid input: {fields}", {"status": 422, "errors": errors}, type=INVALID, non_retryable=True)
+
+
+def refused(refusal: Refusal, allowed: list[str]) -> ApplicationError:
+    return ApplicationError(
+        refusal.detail,
+        {"status": refusal.status, "article": refusal.article, "state": refusal.state, "allowed_acts": allowed},
+        type=REFUSED,
+        non_retryable=True,
+    )
+
+
+def parse_body(act: Act, body: dict[str, Any]) -> ActBody:
+    try:
+        return act.body.model_validate(body)
+    except ValidationError as exc:
+        raise invalid(
+            [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
+        ) from None
+
+
+def check_dates(body: ActBody, today: date, last: date | None) -> None:
+    """API.md: an act's dates are never in the future, never before the record's last act."""
+    errors = []
+    for name, value in body:
+        if isinstance(value, date) and not hasattr(value, "hour"):
+            if value > today:
+                errors.append({"loc": [name], "msg": f"{value} is in the future", "type": "date_in_future"})
+            if name == "effective_date" and last and value < last:
+                errors.append({"loc": [name], "msg": f"{value} is before the record's last act ({last})",
+                               "type": "date_before_last_act"})
+    if errors:
+        raise invalid(errors)
+
+
+class LifecycleWorkflow:
+    """Drives one record through its lifecycle declaration (models/)."""
+
+    LIFECYCLE: ClassVar[Lifecycle[Any]]
+
+    def _setup(self, start: StartInput) -> None:
+        lifecycle = self.LIFECYCLE
+        self.case = Case(lifecycle, lifecycle.record.model_validate(start.record))
+        self.created = start.created
+        self.lock = asyncio.Lock()
+        self.deliveries_due = False
+        self.wake = False
+        for act in lifecycle.acts:
+            if not act.automatic:
+                workflow.set_update_handler(act.name, self._handler(act), validator=self._validator(act))
+        workflow.set_query_handler("record", self.record_query)
+
+    @property
+    def record(self) -> Any:
+        return self.case.record
+
+    def record_query(self) -> dict[str, Any]:
+        return self.record.model_dump(mode="json", by_alias=True)
+
+    # ---- acts -------------------------------------------------------------------------
+
+    def _check(self, act: Act, request: ActRequest) -> ActBody:
+        """Everything that decides whether an act may happen now; raises ApplicationError."""
+        if act.party is not Party.EITHER and request.party is not act.party:
+            raise ApplicationError(f"'{act.name}' belongs to {act.party.value} ({act.article})",
+                                   {"status": 403, "article": act.article}, type=WRONG_PARTY, non_retryable=True)
+        body = parse_body(act, request.body)
+        first = act.creates and not self.created
+        if not first:
+            if not self.created:
+                raise refused(Refusal("The record is not created yet", act.article, "none"), [])
+            if not self.case.may(act.name):
+                raise refused(self.case.refusal(act.name), self.case.allowed([request.party]))
+        check_dates(body, workflow.now().date(), None if first else self.record.last_effective_date)
+        return body
+
+    def _validator(self, act: Act):  # type: ignore[no-untyped-def]
+        def validate(request: ActRequest) -> None:
+            self._check(act, request)
+
+        return validate
+
+    def _handler(self, act: Act):  # type: ignore[no-untyped-def]
+        async def handle(request: ActRequest) -> ActOutcome:
+            async with self.lock:
+                body = self._check(act, request)  # again: an earlier act may have changed the state
+                act_id = workflow.current_update_info().id  # type: ignore[union-attr]
+                return await self._perform(act, body, request.party, request.principal, act_id)
+
+        return handle
+
+    async def _perform(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str) -> ActOutcome:
+        record = self.record
+        effective = body.effective_date or workflow.now().date()
+        periods: dict[str, timedelta] = {}
+        if act.periods:
+            profile: Profile = await workflow.execute_local_activity(
+                read_profile, record.receiving_state, start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=REGISTER_RETRY, summary="Read the receiving State's profile",
+            )
+            periods = profile.periods()
+        before = record.model_copy(deep=True)
+        ctx = Context(act.name, effective, workflow.now(), periods, seq=record.acts_count + 1)
+        try:
+            notices = self.case.perform(act.name, body, ctx, creating=act.creates and not self.created)
+            record.last_effective_date = max(effective, record.last_effective_date or effective)
+            record.acts_count = ctx.seq
+            entry = ActEntry(
+                act_id=act_id, kind=self.LIFECYCLE.name, record_id=record.id, record_seq=ctx.seq,
+                act=act.name, party=party.value, principal=principal, article=act.article,
+                effective_date=effective, recorded_at=workflow.now(),
+                body=body.model_dump(mode="json", exclude_none=True),
+                document=record.model_dump(mode="json", by_alias=True), notices=notices,
+            )
+            await workflow.execute_local_activity(
+                record_act, entry, start_to_close_timeout=timedelta(seconds=15), retry_policy=REGISTER_RETRY,
+                summary=f"Register: {act.name} ({act.article})",
+            )
+        except Refusal as refusal:
+            self.case.record = before
+            raise refused(refusal, self.case.allowed([party])) from None
+        except ActivityError:
+            self.case.record = before  # nothing half-applied: the act is not in the register
+            raise ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
+                                   {"status": 503}, type=REGISTER_UNAVAILABLE) from None
+        self.created = True
+        self.deliveries_due = self.deliveries_due or bool(notices)
+        self.wake = True
+        self._describe()
+        workflow.logger.info("act recorded", extra={"act": act.name, "article": act.article, "record_id": record.id})
+        return ActOutcome(record_id=record.id, state=str(record.state), record_seq=ctx.seq)
+
+    async def _automatic(self, name: str, body: ActBody | None = None) -> None:
+        act = self.LIFECYCLE.act(name)
+        assert act is not None and act.automatic
+        async with self.lock:
+            if self.case.may(name):
+                await self._perform(act, body or act.body(), Party.RS, "service",
+                                    f"{self.record.id}:{self.record.acts_count + 1}:{name}")
+
+    # ---- the record's life ---------------------------------------------------------
+
+    def _next_deadline(self) -> tuple[Any, Any]:
+        pending = [
+            (getattr(self.record, t.field), t)
+            for t in self.LIFECYCLE.timers
+            if getattr(self.record, t.field) is not None and self.case.may(t.act)
+        ]
+        return min(pending, key=lambda p: p[0]) if pending else (None, None)
+
+    async def _live(self) -> None:
+        await workflow.wait_condition(lambda: self.created)
+        self._describe()
+        while True:
+            deadline, timer = self._next_deadline()
+            if deadline is not None and deadline > workflow.now():
+                try:
+                    await workflow.wait_condition(
+                        lambda: self.wake or self.deliveries_due, timeout=deadline - workflow.now(),
+                        timeout_summary=f"{timer.label}, {timer.article}, ends {deadline:%Y-%m-%d %H:%M} UTC",
+                    )
+                except asyncio.TimeoutError:
+                    pass
+            elif deadline is None:
+                await workflow.wait_condition(lambda: self.wake or self.deliveries_due)
+            self.wake = False
+            if self.deliveries_due:
+                await self._deliver()
+            deadline, timer = self._next_deadline()
+            if deadline is not None and deadline <= workflow.now():
+                await self._automatic(timer.act)
+            if self.LIFECYCLE.final(self.record) and not self.deliveries_due:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if self.LIFECYCLE.final(self.record) and not self.deliveries_due:
+                    return
+            if workflow.info().is_continue_as_new_suggested():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(StartInput(record=self.record_query(), created=True))
+
+    async def _deliver(self) -> None:
+        self.deliveries_due = False
+        result: DeliveryResult = await workflow.execute_activity(
+            deliver_notifications, self.record.id, start_to_close_timeout=timedelta(seconds=60),
+            heartbeat_timeout=timedelta(seconds=20), retry_policy=DELIVERY_RETRY,
+            summary="Deliver notifications (VCCR 14, 24)",
+        )
+        for delivered in result.delivered:
+            if delivered.recipient == "district-authorities":
+                await self._automatic("district-authorities-notified", Delivery(delivered_at=delivered.delivered_at))
+
+    def _describe(self) -> None:
+        deadline, timer = self._next_deadline()
+        lines = [f"**{self.LIFECYCLE.title}** `{self.record.id}`", f"State: **{self.record.state}**"]
+        if deadline is not None:
+            lines.append(f"Next deadline: {timer.label} ({timer.article}) ends {deadline:%Y-%m-%d %H:%M} UTC")
+        workflow.set_current_details("\n\n".join(lines))

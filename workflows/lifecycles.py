@@ -1,0 +1,57 @@
+"""The three lifecycle workflows: each binds one declaration of models/ to the engine."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.member import MEMBER
+    from models.post import POST
+    from models.relations import RELATIONS
+    from workflows.base import LifecycleWorkflow
+    from workflows.messages import StartInput
+
+
+@workflow.defn(name="Relations")
+class RelationsWorkflow(LifecycleWorkflow):
+    """Consular relations between two States (VCCR Art. 2); id `relations-AAA-BBB`."""
+
+    LIFECYCLE = RELATIONS
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()
+
+
+@workflow.defn(name="Post")
+class PostWorkflow(LifecycleWorkflow):
+    """A consular post from the request for consent (VCCR Art. 4) on; id `post-<id>`."""
+
+    LIFECYCLE = POST
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()
+
+
+@workflow.defn(name="Member")
+class MemberWorkflow(LifecycleWorkflow):
+    """One member's tenure, appointment to departure (VCCR Arts. 10-26, 53); id `member-<id>`."""
+
+    LIFECYCLE = MEMBER
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()

@@ -1,0 +1,38 @@
+"""The inputs and results of every workflow, update and query (pydantic data converter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from models.common import Party
+
+
+class StartInput(BaseModel):
+    """A lifecycle's record at start; `created` once the creation act is recorded
+    (continue-as-new carries the record on)."""
+
+    record: dict[str, Any]
+    created: bool = False
+
+
+class ActRequest(BaseModel):
+    """An act as a caller performs it: the party the API established and the principal."""
+
+    party: Party
+    principal: str = Field(max_length=64)
+    body: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActOutcome(BaseModel):
+    record_id: str
+    state: str
+    record_seq: int
+
+
+# ApplicationError types the API maps onto HTTP statuses.
+REFUSED = "ActRefused"  # 409, with article and state
+INVALID = "InvalidInput"  # 422, with the fields
+WRONG_PARTY = "WrongParty"  # 403
+REGISTER_UNAVAILABLE = "RegisterUnavailable"  # 503, retry with the same Idempotency-Key
