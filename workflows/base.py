@@ -134,7 +134,8 @@ class LifecycleWorkflow:
         ctx = Context(act.name, effective, workflow.now(), periods, seq=record.acts_count + 1)
         try:
             notices = self.case.perform(act.name, body, ctx, creating=act.creates and not self.created)
-            record.last_effective_date = max(effective, record.last_effective_date or effective)
+            if not act.automatic:  # the service's own acts do not constrain the callers' legal dates
+                record.last_effective_date = max(effective, record.last_effective_date or effective)
             record.acts_count = ctx.seq
             entry = ActEntry(
                 act_id=act_id, kind=self.LIFECYCLE.name, record_id=record.id, record_seq=ctx.seq,
@@ -199,7 +200,7 @@ class LifecycleWorkflow:
                 await self._deliver()
             deadline, timer = self._next_deadline()
             if deadline is not None and deadline <= workflow.now():
-                await self._automatic(timer.act)
+                await self._automatic(timer.act, ActBody(effective_date=deadline.date()))
             if self.LIFECYCLE.final(self.record) and not self.deliveries_due:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if self.LIFECYCLE.final(self.record) and not self.deliveries_due:
