@@ -28,3 +28,25 @@ def build_worker(client: Client, task_queue: str, **overrides) -> Worker:  # typ
     )
     options.update(overrides)
     return Worker(client, **options)  # type: ignore[arg-type]
+
+
+async def connect(settings) -> Client:  # type: ignore[no-untyped-def]
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    return await Client.connect(
+        settings.temporal_address or f"127.0.0.1:{settings.temporal_port}",
+        namespace=settings.temporal_namespace, data_converter=pydantic_data_converter,
+    )
+
+
+async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    """Run until SIGINT/SIGTERM, then drain: in-flight tasks finish within the grace period."""
+    import asyncio
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with build_worker(client, settings.task_queue):
+        await stop.wait()

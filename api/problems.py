@@ -41,6 +41,14 @@ async def on_validation(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(422, f"Invalid input: {names}", errors=errors)
 
 
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    import structlog
+
+    structlog.get_logger("exequatur.api").exception("unexpected error", path=request.url.path)
+    return problem_response(500, "An unexpected error occurred; it has been logged")
+
+
 def install(app) -> None:  # type: ignore[no-untyped-def]
+    app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -11,9 +11,14 @@ import pycountry
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
 
+# Read once at import: pycountry loads its database lazily with open(), which the workflow
+# sandbox forbids, and a set lookup is faster than a search per validation.
+ALPHA3 = frozenset(country.alpha_3 for country in pycountry.countries)
+
+
 def _iso_alpha3(code: str) -> str:
     code = code.strip().upper()
-    if len(code) != 3 or pycountry.countries.get(alpha_3=code) is None:
+    if code not in ALPHA3:
         raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-3 country code")
     return code
 
@@ -44,11 +49,6 @@ Period = Annotated[
     PlainSerializer(lambda d: isodate.duration_isoformat(d), return_type=str),
 ]
 """A reasonable period, read and written as an ISO 8601 duration (``P30D``)."""
-
-
-def state_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_3=code)
-    return getattr(country, "common_name", None) or country.name if country else code
 
 
 class Party(StrEnum):

@@ -97,7 +97,11 @@ def acts_of(engine: Engine, record_id: str) -> list[dict[str, Any]]:
         .order_by(acts.c.record_seq)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    for row in rows:  # SQLite hands back naive datetimes; the register writes UTC
+        if row["recorded_at"].tzinfo is None:
+            row["recorded_at"] = row["recorded_at"].replace(tzinfo=UTC)
+    return rows
 
 
 def act_by_id(engine: Engine, act_id: str) -> dict[str, Any] | None:

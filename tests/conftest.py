@@ -33,6 +33,7 @@ from api.app import create_app  # noqa: E402
 from register.db import migrate  # noqa: E402
 from settings import Settings, get_settings  # noqa: E402
 from worker import build_worker  # noqa: E402
+from workflows.search import dev_server_args  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TOKENS = {
@@ -68,7 +69,8 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping_v2(
         ts_config=TimeSkippingConfig(enabled=False),
         dev_server_existing_path=str(BIN / "temporal"),
-        dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"],
+        dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true",
+                               *dev_server_args()],
         data_converter=pydantic_data_converter,
     )
     yield environment

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from models.member import Delivery
     from models.profile import Profile
     from register.queries import ActEntry
+    from workflows import search
     from workflows.messages import INVALID, REFUSED, REGISTER_UNAVAILABLE, WRONG_PARTY, ActOutcome, ActRequest, StartInput
 
 REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=6)
@@ -221,7 +222,18 @@ class LifecycleWorkflow:
                 await self._automatic("district-authorities-notified", Delivery(delivered_at=delivered.delivered_at))
 
     def _describe(self) -> None:
+        """Keep the Web UI's view current: search attributes and a short Markdown status."""
         deadline, timer = self._next_deadline()
+        record = self.record
+        sending, receiving = (
+            record.states if hasattr(record, "states") else (record.sending_state, record.receiving_state)
+        )
+        workflow.upsert_search_attributes([
+            search.SENDING_STATE.value_set(sending),
+            search.RECEIVING_STATE.value_set(receiving),
+            search.LIFECYCLE_STATE.value_set(str(record.state)),
+            search.NEXT_DEADLINE.value_set(deadline) if deadline is not None else search.NEXT_DEADLINE.value_unset(),
+        ])
         lines = [f"**{self.LIFECYCLE.title}** `{self.record.id}`", f"State: **{self.record.state}**"]
         if deadline is not None:
             lines.append(f"Next deadline: {timer.label} ({timer.article}) ends {deadline:%Y-%m-%d %H:%M} UTC")

@@ -1,0 +1,29 @@
+# Two commands on a fresh machine: `make run` and `make test` (README).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: install run test histories clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+## Temporal dev server (SQLite file and Web UI), worker and API on 127.0.0.1:8000
+run: install
+	$(BIN)/exequatur run
+
+## The whole suite against real servers (dev server, worker, HTTP, register)
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## Re-record tests/histories/*.json from the scenario tests (then review and commit them)
+histories: install
+	EXEQUATUR_EXPORT_HISTORIES=tests/histories $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_api_scenarios.py tests/test_timers.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

