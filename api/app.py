@@ -24,7 +24,7 @@ from api import problems
 from api.auth import Principal, authenticate, can_read, load_tokens, parties_of
 from api.problems import Problem
 from models.common import ActBody, Party, StateCode
-from models.lifecycle import Act, Case, Lifecycle, mermaid, party_may_perform
+from models.lifecycle import Act, Case, Lifecycle, mermaid
 from models.member import MEMBER, Appointment, Member, StatusCertificate, appointment_refusal, certificate, new_member
 from models.post import CHILD_CLASSIFICATIONS, PARENT_CLASSIFICATIONS, POST, Post, PostRequest
 from models.profile import Profile
@@ -92,21 +92,19 @@ class Service:
         lifecycle, _, _ = KINDS[kind]
         record = await self.load(principal, kind, record_id)
         parties = parties_of(principal, record)
-        if not party_may_perform(act, parties):
-            raise Problem(403, f"'{act.name}' is an act of the {describe_party(act.party)} ({act.article})",
-                          article=act.article)
+        case = Case(lifecycle, lifecycle.record.model_validate(record))
+        refusal = case.decide(act.name, parties)
+        if refusal is not None and refusal.status == 403:
+            raise Problem(403, refusal.detail, article=refusal.article)
         update_id = derived_id(principal, f"{kind}/{record_id}/{act.name}", key)
         if key:
             prior = await self.db(queries.act_by_id, update_id)
             if prior:  # a retry: the first answer, nothing applied twice
                 return await self.view(principal, kind, prior["document"])
-        case = Case(lifecycle, lifecycle.record.model_validate(record))
-        party = act.party if act.party is not Party.EITHER else Party.EITHER
-        if not case.may(act.name):
-            refusal = case.refusal(act.name)
-            raise Problem(409, refusal.detail, article=refusal.article, state=refusal.state,
+        if refusal is not None:
+            raise Problem(refusal.status, refusal.detail, article=refusal.article, state=refusal.state,
                           allowed_acts=case.allowed(parties))
-        request = ActRequest(party=party, principal=principal.name,
+        request = ActRequest(party=act.party, principal=principal.name,
                              body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
         handle = self.client.get_workflow_handle(workflow_id(kind, record_id))  # type: ignore[union-attr]
         try:
@@ -140,11 +138,6 @@ class Service:
             raise from_failure(exc.cause) from None
         log.info("record created", kind=kind, record_id=record["id"], act=act.name)
         return await self.view(principal, kind, await self.db(queries.get_record, record["id"], kind))
-
-
-def describe_party(party: Party) -> str:
-    return {Party.SS: "sending State", Party.RS: "receiving State", Party.TS: "third State",
-            Party.EITHER: "either State"}[party]
 
 
 def from_failure(cause: BaseException | None) -> Problem:

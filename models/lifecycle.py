@@ -192,6 +192,22 @@ class Case:
                     return Refusal(f"{rule.explanation} ({rule.article}).", rule.article, state)
         return Refusal(f"'{act.name}' is not possible now ({act.article}).", act.article, state)
 
+    def decide(self, act_name: str, parties: Iterable[Party]) -> Refusal | None:
+        """Whether a caller holding `parties` may perform the act now; None if so.
+
+        One decision for the API (before it calls Temporal) and the workflow's validator.
+        """
+        act = self.lifecycle.act(act_name)
+        state = str(self.record.state)
+        if act is None:
+            return Refusal(f"No act '{act_name}' in the {self.lifecycle.name} lifecycle", "", state, status=404)
+        if not party_may_perform(act, parties):
+            who = "the service itself" if act.automatic else PARTY_NAMES[act.party]
+            return Refusal(f"'{act.name}' is an act of {who} ({act.article})", act.article, state, status=403)
+        if not self.may(act_name):
+            return self.refusal(act_name)
+        return None
+
     def perform(self, act_name: str, body: ActBody, ctx: Context, creating: bool = False) -> list[Notice]:
         """Apply an act to the record: the machine moves the state, the effect records facts.
 
@@ -224,6 +240,10 @@ def notice(record: Any, ctx: Context, recipient: str, article: str) -> Notice:
     )
 
 
+PARTY_NAMES = {Party.SS: "the sending State", Party.RS: "the receiving State", Party.TS: "a third State",
+               Party.EITHER: "either State"}
+
+
 def _party_matches(declared: Party, parties: set[Party]) -> bool:
     return declared in parties or (declared is Party.EITHER and bool(parties))
 
@@ -247,7 +267,6 @@ def mermaid(lifecycle: Lifecycle[Any]) -> str:
         transitions=[
             {**t, "conditions": [r.__name__ for r in t["conditions"]]}
             for t in lifecycle.machine_transitions()
-            if t["trigger"] != creation.name
         ],
         initial=creation.routes[0].dest,
         auto_transitions=False,

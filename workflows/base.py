@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from models.profile import Profile
     from register.queries import ActEntry
     from workflows import search
-    from workflows.messages import INVALID, REFUSED, REGISTER_UNAVAILABLE, WRONG_PARTY, ActOutcome, ActRequest, StartInput
+    from workflows.messages import INVALID, REFUSED, REGISTER_UNAVAILABLE, ActOutcome, ActRequest, StartInput
 
 REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=6)
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -93,16 +93,16 @@ class LifecycleWorkflow:
 
     def _check(self, act: Act, request: ActRequest) -> ActBody:
         """Everything that decides whether an act may happen now; raises ApplicationError."""
-        if act.party is not Party.EITHER and request.party is not act.party:
-            raise ApplicationError(f"'{act.name}' belongs to {act.party.value} ({act.article})",
-                                   {"status": 403, "article": act.article}, type=WRONG_PARTY, non_retryable=True)
-        body = parse_body(act, request.body)
         first = act.creates and not self.created
         if not first:
             if not self.created:
                 raise refused(Refusal("The record is not created yet", act.article, "none"), [])
-            if not self.case.may(act.name):
-                raise refused(self.case.refusal(act.name), self.case.allowed([request.party]))
+            refusal = self.case.decide(act.name, [request.party])
+            if refusal is not None:
+                raise refused(refusal, self.case.allowed([request.party]))
+        elif act.party not in (request.party, Party.EITHER):
+            raise refused(Refusal(f"'{act.name}' belongs to {act.party.value}", act.article, "none", 403), [])
+        body = parse_body(act, request.body)
         check_dates(body, workflow.now().date(), None if first else self.record.last_effective_date)
         return body
 

@@ -32,7 +32,6 @@ class ActOutcome(BaseModel):
 
 
 # ApplicationError types the API maps onto HTTP statuses.
-REFUSED = "ActRefused"  # 409, with article and state
+REFUSED = "ActRefused"  # the status it carries (403, 404, 409), with article and state
 INVALID = "InvalidInput"  # 422, with the fields
-WRONG_PARTY = "WrongParty"  # 403
 REGISTER_UNAVAILABLE = "RegisterUnavailable"  # 503, retry with the same Idempotency-Key

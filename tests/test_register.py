@@ -1,0 +1,95 @@
+"""The register on SQLite always, and on PostgreSQL when CONSULAR_TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from models.common import Notice
+from register import queries
+from register.db import engine_for, migrate
+from register.queries import ActEntry
+
+POSTGRES = os.environ.get("CONSULAR_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES else ["sqlite"]  # .ci/run sets it when PostgreSQL answers
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path) -> Iterator[sa.Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
+        migrate(url)
+        yield engine_for(url)
+        return
+    assert POSTGRES
+    name = f"exequatur_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    yield engine_for(url)
+    engine_for(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def entry(seq: int, act: str, state: str, act_id: str | None = None, notices: list[Notice] | None = None) -> ActEntry:
+    document = {"id": "M-1", "post_id": "P-1", "sending_state": "FRA", "receiving_state": "WSM",
+                "role": "head", "state": state, "acts_count": seq}
+    return ActEntry(
+        act_id=act_id or f"u-{seq}", kind="member", record_id="M-1", record_seq=seq, act=act, party="SS",
+        principal="state:FRA", article="VCCR 11(2)", effective_date=date(2026, 1, seq),
+        recorded_at=datetime(2026, 1, seq, tzinfo=UTC), body={}, document=document, notices=notices or [],
+    )
+
+
+def notice(seq: int) -> Notice:
+    return Notice(id=f"M-1-{seq:04d}-foreign-ministry", recipient="foreign-ministry", article="VCCR 24(1)(a)",
+                  record_id="M-1", act="appoint", state="appointed", receiving_state="WSM", subject={})
+
+
+def test_an_act_is_recorded_once_with_its_notices(engine):
+    assert queries.record_act(engine, entry(1, "appoint", "appointed", notices=[notice(1)])) is True
+    # A retry after a crash (same update id) changes nothing: no second act, no second notice.
+    assert queries.record_act(engine, entry(1, "appoint", "appointed", notices=[notice(1)])) is False
+    assert queries.record_act(engine, entry(2, "present-instrument", "awaiting-exequatur")) is True
+    acts = queries.acts_of(engine, "M-1")
+    assert [a["act"] for a in acts] == ["appoint", "present-instrument"]
+    assert acts[0]["recorded_at"].tzinfo is not None
+    assert queries.get_record(engine, "M-1", "member")["state"] == "awaiting-exequatur"
+    assert queries.get_record(engine, "M-1", "post") is None
+    assert [r["id"] for r in queries.list_records(engine, "member", post_id="P-1")] == ["M-1"]
+    assert queries.act_by_id(engine, "u-1")["document"]["state"] == "appointed"  # the first answer
+
+
+def test_notices_are_delivered_once(engine):
+    queries.record_act(engine, entry(1, "appoint", "appointed", notices=[notice(1)]))
+    pending = queries.undelivered(engine, "M-1")
+    assert [n["id"] for n in pending] == ["M-1-0001-foreign-ministry"]
+    first = queries.mark_delivered(engine, pending[0]["id"], "outbox", datetime(2026, 1, 1, 9, tzinfo=UTC))
+    second = queries.mark_delivered(engine, pending[0]["id"], "outbox", datetime(2026, 1, 1, 10, tzinfo=UTC))
+    assert first == second == datetime(2026, 1, 1, 9, tzinfo=UTC)
+    assert queries.undelivered(engine, "M-1") == []
+
+
+def test_profiles_and_members_in_functions(engine):
+    assert queries.get_profile(engine, "WSM") is None
+    queries.put_profile(engine, "WSM", {"recall_period": "P10D"})
+    queries.put_profile(engine, "WSM", {"recall_period": "P20D"})
+    assert queries.get_profile(engine, "WSM") == {"recall_period": "P20D"}
+    queries.record_act(engine, entry(1, "appoint", "appointed"))
+    assert queries.count_members_in_functions(engine, "P-1", ("departed",)) == 1
+    assert queries.count_members_in_functions(engine, "P-1", ("appointed",)) == 0
+
+
+def test_migrations_are_idempotent(engine):
+    migrate(str(engine.url.render_as_string(hide_password=False)).replace("+psycopg", ""))
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0001"
