@@ -106,3 +106,27 @@ async def http(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
     shutil.rmtree(SCRATCH, ignore_errors=True)
+
+
+EXPORT = os.environ.get("EXEQUATUR_EXPORT_HISTORIES")
+
+
+@pytest.fixture(autouse=True)
+async def export_histories(request) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
+    """With EXEQUATUR_EXPORT_HISTORIES=DIR (`make histories`), write the history of every
+    workflow a test started to DIR/<test>--<workflow id>.json for the replay test."""
+    if not EXPORT or "env" not in request.fixturenames:
+        yield
+        return
+    from datetime import UTC, datetime
+
+    env = request.getfixturevalue("env")
+    started = datetime.now(UTC)
+    yield
+    await asyncio.sleep(1.5)  # visibility is eventually consistent
+    folder = Path(EXPORT)
+    folder.mkdir(parents=True, exist_ok=True)
+    query = f'StartTime > "{started.isoformat().replace("+00:00", "Z")}"'
+    async for execution in env.client.list_workflows(query):
+        history = await env.client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+        (folder / f"{request.node.name}--{execution.id}.json").write_text(history.to_json())

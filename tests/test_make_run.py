@@ -1,0 +1,66 @@
+"""`exequatur run` (what `make run` starts) as a user gets it: dev server with a SQLite
+file under var/, worker, API and demo tokens; the README walk-through; Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+
+
+def test_run_serves_the_walk_through_and_stops_cleanly(tmp_path: Path):
+    ports = {"CONSULAR_TEMPORAL_PORT": free_port(), "CONSULAR_TEMPORAL_UI_PORT": free_port(),
+             "CONSULAR_API_PORT": free_port()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSULAR_", "TEMPORAL_"))}
+    env.update({k: str(v) for k, v in ports.items()}, CONSULAR_VAR_DIR=str(tmp_path / "var"))
+    log = (tmp_path / "run.log").open("wb")
+    service = subprocess.Popen([str(Path(sys.executable).parent / "exequatur"), "run"], env=env,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{ports['CONSULAR_API_PORT']}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert service.poll() is None and time.monotonic() < deadline, (tmp_path / "run.log").read_text()
+            time.sleep(0.5)
+        assert (tmp_path / "var" / "temporal.sqlite").exists()
+        tokens = dict((state, tok) for tok, state in re.findall(r'"(tok-[\w-]+)" = \{ state = "(\w+)" \}',
+                                                                (tmp_path / "var" / "tokens.toml").read_text()))
+        fra = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['FRA']}"}, timeout=30)
+        wsm = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {tokens['WSM']}"}, timeout=30)
+
+        # The README walk-through, step by step.
+        assert fra.post("/v1/relations", json={"with_state": "WSM", "diplomatic_missions": ["FRA"]}).status_code == 201
+        post = fra.post("/v1/posts", json={"receiving_state": "WSM", "seat": "Apia", "classification": "consulate",
+                                           "district": "Samoa", "headed_by": "career"}).json()
+        assert wsm.post(f"/v1/posts/{post['id']}/acts/consent").json()["state"] == "open"
+        member = fra.post(f"/v1/posts/{post['id']}/members", json={
+            "role": "head", "category": "career", "class": "consul",
+            "person": {"full_name": "Jeanne Martin", "nationalities": ["FRA"]}}).json()
+        steps = [(fra, "present-instrument"), (wsm, "admit-provisionally"), (wsm, "grant-exequatur"),
+                 (fra, "notify-arrival"), (fra, "enter-duties"), (fra, "notify-termination"),
+                 (fra, "notify-departure")]
+        for ministry, act in steps:
+            response = ministry.post(f"/v1/members/{member['id']}/acts/{act}")
+            assert response.status_code == 200, (act, response.text)
+        final = wsm.get(f"/v1/members/{member['id']}").json()
+        assert final["state"] == "departed" and final["privileges"]["ended_on"]
+        assert any((tmp_path / "var" / "outbox").glob(f"{member['id']}-*-district-authorities.json"))
+    finally:
+        os.killpg(service.pid, signal.SIGINT)  # what Ctrl-C sends to the whole group
+        assert service.wait(timeout=40) == 0
+        log.close()
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
+    assert leftovers == []
