@@ -67,15 +67,20 @@ class Member(BaseModel):
     person: Person
     instrument: Literal["commission", "notification"] | None = None
     request_exequatur: bool = False
+    seat: str | None = None
+    district: str | None = None
     state: MemberState = MemberState.APPOINTED
     appointed_on: date | None = None
     needs_nationality_consent: str | None = None  # the article requiring it: 22(1) or 22(3)
     nationality_consent: bool = False
     instrument_presented_on: date | None = None
+    instrument_particulars: dict[str, str | None] | None = None
     provisionally_admitted_on: date | None = None
     exequatur_granted_on: date | None = None
     precedence_date: date | None = None
     arrived_on: date | None = None
+    arrival_prior_notice_on: date | None = None
+    departure_prior_notice_on: date | None = None
     entered_duties_on: date | None = None
     late_notice: bool = False
     recall_deadline: datetime | None = None
@@ -160,6 +165,7 @@ def new_member(member_id: str, post: Post, profile: Profile, request: Appointmen
         receiving_state=post.receiving_state, role=request.role, category=request.category,
         class_=request.class_, person=request.person, instrument=instrument,
         request_exequatur=request.request_exequatur, needs_nationality_consent=consent_article,
+        seat=post.seat, district=post.district,
     )
 
 
@@ -171,10 +177,12 @@ class PresentInstrument(ActBody):
 
 class Arrival(ActBody):
     arrived_on: date | None = Field(None, description="date of entry into RS (24(1)(a), 53(1))")
+    prior_notice_on: date | None = Field(None, description="when prior notice of the arrival was given (24(2))")
 
 
 class Departure(ActBody):
     departed_on: date | None = Field(None, description="date of final departure from RS (53(3))")
+    prior_notice_on: date | None = Field(None, description="when prior notice of the departure was given (24(2))")
 
 
 class Delivery(ActBody):
@@ -266,6 +274,9 @@ def _appointed(m: Member, body: Appointment, ctx: Context) -> None:
 
 def _instrument(m: Member, body: PresentInstrument, ctx: Context) -> None:
     m.instrument_presented_on = body.presented_on or ctx.effective_date
+    # Art. 11(1): the instrument shows full name, category and class, district and seat.
+    m.instrument_particulars = {"kind": m.instrument, "full_name": m.person.full_name, "category": m.category,
+                                "class": m.class_, "district": m.district, "seat": m.seat}
 
 
 def _admit_provisionally(m: Member, body: ActBody, ctx: Context) -> list[Notice]:
@@ -296,6 +307,7 @@ def _refuse_exequatur(m: Member, body: ActBody, ctx: Context) -> None:
 
 def _arrival(m: Member, body: Arrival, ctx: Context) -> None:
     m.arrived_on = body.arrived_on or ctx.effective_date
+    m.arrival_prior_notice_on = body.prior_notice_on  # Art. 24(2): given when possible, recorded
     if m.role == "officer" and m.appointed_on is not None:
         # Art. 19(2): notice in time for 23(3); late notice is recorded, not refused.
         m.late_notice = m.arrived_on < m.appointed_on + ctx.periods["staff_notice_period"]
@@ -328,6 +340,7 @@ def _recall_expired(m: Member, body: ActBody, ctx: Context) -> None:
 
 def _departure(m: Member, body: Departure, ctx: Context) -> None:
     m.departed_on = body.departed_on or ctx.effective_date
+    m.departure_prior_notice_on = body.prior_notice_on  # Art. 24(2)
     m.privileges.ended_on, m.privileges.ended_act = m.departed_on, "notify-departure"
     m.privileges.ended_article = m.privileges.end_basis = "VCCR 53(3): departure"
 

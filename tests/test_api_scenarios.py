@@ -332,3 +332,55 @@ async def test_relations_and_posts(http):
     assert (await usa.post("/v1/posts", body, expect=409))["article"] == "VCCR 2(1)"
     back = await nzl.post("/v1/relations", {"with_state": "USA"}, expect=201)
     assert back["state"] == "established" and [a["act"] for a in back["acts"]][-1] == "establish"
+
+
+async def test_receiving_state_profile_choices(http):
+    """VCCR 11(3), 68, 22(3), 19(2), 19(3), 24(2) as the receiving State's profile sets them."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    members = f"/v1/posts/{post['id']}/members"
+    # 11(3): a notification replaces the commission only where RS agrees.
+    refused = await fra.post(members, head(instrument="notification"), expect=409)
+    assert refused["article"] == "VCCR 11(3)"
+    # Art. 68: honorary officers only where RS receives them; 1(2): the head's category is the post's.
+    assert (await fra.post(members, head(category="honorary"), expect=409))["article"] == "VCCR 1(2)"
+    honorary = {"role": "officer", "category": "honorary", "person": {"full_name": "H", "nationalities": ["FRA"]}}
+    profile = await wsm.get("/v1/profiles/WSM")
+    try:
+        await http.put("/v1/profiles/WSM", headers=wsm.headers, json={
+            **profile, "notification_replaces_commission": True, "receives_honorary": False,
+            "third_state_nationals_need_consent": True})
+        assert (await fra.post(members, honorary, expect=409))["article"] == "VCCR 68"
+        member = await fra.post(members, head(instrument="notification"), expect=201)
+        member = await fra.act("members", member["id"], "present-instrument")
+        assert member["instrument_particulars"] == {  # 11(1)
+            "kind": "notification", "full_name": "Jeanne Martin", "category": "career", "class": "consul",
+            "district": "Upolu and Savai'i", "seat": "Apia"}
+        # 22(3): a third State's national (not also of SS) needs consent where RS reserves it.
+        third = await fra.post(members, {"role": "officer", "category": "career",
+                                         "person": {"full_name": "T", "nationalities": ["NZL"]}}, expect=201)
+        assert third["needs_nationality_consent"] == "VCCR 22(3)"
+        dual = await fra.post(members, {"role": "officer", "category": "career",
+                                        "person": {"full_name": "U", "nationalities": ["NZL", "FRA"]}}, expect=201)
+        assert dual["needs_nationality_consent"] is None
+    finally:
+        await http.put("/v1/profiles/WSM", headers=wsm.headers, json=profile)
+
+    # 19(2): an officer's arrival notified within the notice period is recorded as late, not refused.
+    officer = await fra.post(members, {"role": "officer", "category": "career",
+                                       "person": {"full_name": "O", "nationalities": ["FRA"]}}, expect=201)
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    officer = await fra.act("members", officer["id"], "notify-arrival", {"prior_notice_on": yesterday})
+    assert officer["late_notice"] is True and officer["arrival_prior_notice_on"] == yesterday  # 24(2)
+    # 19(3): an officer for whom SS asks an exequatur presents an instrument and waits for it.
+    asked = await fra.post(members, {"role": "officer", "category": "career", "request_exequatur": True,
+                                     "person": {"full_name": "E", "nationalities": ["FRA"]}}, expect=201)
+    assert asked["instrument"] == "commission"
+    assert (await fra.act("members", asked["id"], "enter-duties", expect=409))["article"] == "VCCR 12(3)"
+    await fra.act("members", asked["id"], "present-instrument")
+    assert (await wsm.act("members", asked["id"], "admit-provisionally", expect=409))["article"] == "VCCR 13"
+    await wsm.act("members", asked["id"], "grant-exequatur")
+    assert (await fra.act("members", asked["id"], "enter-duties"))["entered_duties_on"]
+    bad = await fra.post(members, {"role": "employee", "category": "career", "request_exequatur": True,
+                                   "person": {"full_name": "F", "nationalities": ["FRA"]}}, expect=422)
+    assert "19(3)" in bad["errors"][0]["msg"]
