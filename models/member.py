@@ -54,19 +54,24 @@ class Privileges(BaseModel):
     end_basis: str | None = None
 
 
-class Member(BaseModel):
-    """The register's record of a member (one tenure of one person at one post)."""
+class Particulars(BaseModel):
+    """What the sending State states on appointment (VCCR 11(1), 19(2))."""
 
-    id: str
-    post_id: str
-    sending_state: str
-    receiving_state: str
     role: Role
     category: Category
     class_: HeadClass | None = Field(None, alias="class")
     person: Person
     instrument: Literal["commission", "notification"] | None = None
     request_exequatur: bool = False
+
+
+class Member(Particulars):
+    """The register's record of a member (one tenure of one person at one post)."""
+
+    id: str
+    post_id: str
+    sending_state: str
+    receiving_state: str
     seat: str | None = None
     district: str | None = None
     state: MemberState = MemberState.APPOINTED
@@ -104,15 +109,8 @@ class Member(BaseModel):
         return self.role == "head" or self.request_exequatur
 
 
-class Appointment(ActBody):
+class Appointment(ActBody, Particulars):
     """`POST /v1/posts/{post_id}/members` by the sending State (VCCR 10, 11, 19)."""
-
-    role: Role
-    category: Category
-    class_: HeadClass | None = Field(None, alias="class")
-    person: Person
-    instrument: Literal["commission", "notification"] | None = None
-    request_exequatur: bool = False
 
     @model_validator(mode="after")
     def _particulars(self) -> Appointment:

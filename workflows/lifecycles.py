@@ -1,4 +1,8 @@
-"""The three lifecycle workflows: each binds one declaration of models/ to the engine."""
+"""The three lifecycle workflows: each binds one declaration of models/ to the engine.
+
+The classes look alike on purpose: the SDK wants `@workflow.init` and `@workflow.run` on
+each class itself, and refuses classes made by a factory (local classes).
+"""
 
 from __future__ import annotations
 
