@@ -26,7 +26,7 @@ from api.problems import Problem
 from models.common import ActBody, Party, StateCode
 from models.lifecycle import Act, Case, Lifecycle, mermaid
 from models.member import MEMBER, Appointment, Member, StatusCertificate, appointment_refusal, certificate, new_member
-from models.post import CHILD_CLASSIFICATIONS, PARENT_CLASSIFICATIONS, POST, Post, PostRequest
+from models.post import CHILD_CLASSIFICATIONS, PARENT_CLASSIFICATIONS, POST, OfficerPrecedence, Post, PostRequest
 from models.profile import Profile
 from models.relations import RELATIONS, EstablishBody, MissionsBody, Relations, missions_are_of_the_pair, relations_id
 from register import queries
@@ -73,6 +73,19 @@ class Service:
             raise Problem(404, f"No {kind} '{record_id}' is visible to you")  # no hint it exists
         return record
 
+    async def facts(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+        """The register's current facts a lifecycle declares it reads (`Lifecycle.facts`)."""
+        if kind == "relations":
+            return {}
+        relations = await self.db(queries.get_record, relations_id(record["sending_state"], record["receiving_state"]),
+                                  "relations") or {}
+        facts: dict[str, Any] = {
+            "ss_diplomatic_mission": record["sending_state"] in relations.get("diplomatic_missions", [])}
+        if kind == "post":
+            profile = Profile.model_validate(await self.db(queries.get_profile, record["receiving_state"]) or {})
+            facts["acting_heads_need_consent"] = profile.acting_heads_need_consent
+        return facts
+
     async def view(self, principal: Principal, kind: str, record: dict[str, Any]) -> dict[str, Any]:
         lifecycle = KINDS[kind][0]
         case = Case(lifecycle, lifecycle.record.model_validate(record))
@@ -84,7 +97,6 @@ class Service:
             heads = [m for m in members if m["role"] == "head" and m["state"] not in ENDED_MEMBER_STATES]
             out["head"] = ({"member_id": heads[-1]["id"], "class": heads[-1].get("class"),
                             "state": heads[-1]["state"]} if heads else None)
-            out["acting_head"] = None
         return out
 
     async def act(self, principal: Principal, kind: str, record_id: str, act: Act, body: ActBody,
@@ -92,7 +104,8 @@ class Service:
         lifecycle, _, _ = KINDS[kind]
         record = await self.load(principal, kind, record_id)
         parties = parties_of(principal, record)
-        case = Case(lifecycle, lifecycle.record.model_validate(record))
+        facts = await self.facts(kind, record)
+        case = Case(lifecycle, lifecycle.record.model_validate({**record, **facts}))
         refusal = case.decide(act.name, parties)
         if refusal is not None and refusal.status == 403:
             raise Problem(403, refusal.detail, article=refusal.article)
@@ -101,10 +114,12 @@ class Service:
             prior = await self.db(queries.act_by_id, update_id)
             if prior:  # a retry: the first answer, nothing applied twice
                 return await self.view(principal, kind, prior["document"])
+        refusal = refusal or case.body_refusal(act.name, body)
         if refusal is not None:
             raise Problem(refusal.status, refusal.detail, article=refusal.article, state=refusal.state,
                           allowed_acts=case.allowed(parties))
-        request = ActRequest(party=act.party, principal=principal.name,
+        await self.check_references(kind, record, body)
+        request = ActRequest(party=act.party, principal=principal.name, facts=facts,
                              body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
         handle = self.client.get_workflow_handle(workflow_id(kind, record_id))  # type: ignore[union-attr]
         try:
@@ -119,10 +134,21 @@ class Service:
         log.info("act accepted", kind=kind, record_id=record_id, act=act.name, article=act.article)
         return await self.view(principal, kind, await self.db(queries.get_record, record_id, kind))
 
+    async def check_references(self, kind: str, record: dict[str, Any], body: ActBody) -> None:
+        """Ids a body names must be records the act may name (422 otherwise)."""
+        if isinstance(body, OfficerPrecedence):
+            members = {m["id"]: m for m in await self.db(queries.list_records, "member", post_id=record["id"])}
+            strangers = [i for i in body.order if i not in members or members[i]["role"] not in ("head", "officer")]
+            if strangers or len(set(body.order)) != len(body.order):
+                raise Problem(422, "Invalid input: order", errors=[{
+                    "field": "order", "type": "value_error",
+                    "msg": f"name each consular officer of this post once (VCCR 21); not: {strangers}"}])
+
     async def create(self, principal: Principal, kind: str, record: dict[str, Any], body: ActBody,
                      party: Party, update_id: str, created: bool = False) -> dict[str, Any]:
         lifecycle, workflow_class, _ = KINDS[kind]
         act = lifecycle.creation
+        record = {**record, **await self.facts(kind, record)}
         request = ActRequest(party=party, principal=principal.name,
                              body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
         start = WithStartWorkflowOperation(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import isodate
 import pycountry
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 
 # Read once at import: pycountry loads its database lazily with open(), which the workflow
@@ -64,6 +64,14 @@ class Strict(BaseModel):
     """Input models refuse unknown fields, so a misspelt field is named, not ignored."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Person(Strict):
+    """Personal data: kept in the register, never in workflow ids, search attributes or logs."""
+
+    full_name: str = Field(min_length=1, max_length=300)
+    nationalities: list[StateCode] = Field(min_length=1)
+    permanent_resident: bool = False
 
 
 class ActBody(Strict):

@@ -60,6 +60,16 @@ Effect = Callable[[Any, Any, Context], list[Notice] | None]
 
 
 @dataclass(frozen=True)
+class Tell:
+    """After the act, perform `act` (automatic) on the record whose id is in `field`."""
+
+    kind: str
+    field: str
+    act: str
+    when: Callable[[Any], bool] = lambda record: True
+
+
+@dataclass(frozen=True)
 class Act:
     name: str
     party: Party
@@ -71,6 +81,9 @@ class Act:
     automatic: bool = False  # performed by the service (a timer, a delivery), never by a caller
     creates: bool = False  # the act that brings the record into existence
     periods: tuple[str, ...] = ()  # profile periods the effect needs (e.g. "departure_period")
+    # A rule that reads the act's body too: returns (article, explanation) when it fails.
+    admissible: Callable[[Any, Any], tuple[str, str] | None] | None = None
+    tells: Tell | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,9 @@ class Lifecycle(Generic[R]):
     final: Callable[[Any], bool] = lambda record: False
     # Acts of this party are notified to this recipient under this article (e.g. Art. 24(1)).
     notify: tuple[Party, str, str] | None = None
+    # Record fields that are facts of other records (the relations pair, the profile): the
+    # API reads them from the register and sends them with each act, the workflow applies them.
+    facts: tuple[str, ...] = ()
 
     def act(self, name: str) -> Act | None:
         return next((a for a in self.acts if a.name == name), None)
@@ -207,6 +223,12 @@ class Case:
         if not self.may(act_name):
             return self.refusal(act_name)
         return None
+
+    def body_refusal(self, act_name: str, body: ActBody) -> Refusal | None:
+        """The act's rule on its body against the record (e.g. who may notify, 15(2))."""
+        act = self.lifecycle.act(act_name)
+        failed = act.admissible(self.record, body) if act and act.admissible else None
+        return Refusal(f"{failed[1]} ({failed[0]}).", failed[0], str(self.record.state)) if failed else None
 
     def perform(self, act_name: str, body: ActBody, ctx: Context, creating: bool = False) -> list[Notice]:
         """Apply an act to the record: the machine moves the state, the effect records facts.

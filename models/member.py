@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from models.common import ActBody, Notice, Party, StateCode, Strict
-from models.lifecycle import Act, Context, Lifecycle, Refusal, Route, Rule, Timer, notice
+from models.common import ActBody, Notice, Party, Person, StateCode, Strict
+from models.lifecycle import Act, Context, Lifecycle, Refusal, Route, Rule, Tell, Timer, notice
 from models.post import Post
 from models.profile import Profile
 
@@ -34,14 +34,6 @@ HeadClass = Literal["consul-general", "consul", "vice-consul", "consular-agent"]
 HEAD_CLASSES: tuple[HeadClass, ...] = ("consul-general", "consul", "vice-consul", "consular-agent")  # Art. 9 order
 
 
-class Person(Strict):
-    """Personal data: kept in the register, never in workflow ids, search attributes or logs."""
-
-    full_name: str = Field(min_length=1, max_length=300)
-    nationalities: list[StateCode] = Field(min_length=1)
-    permanent_resident: bool = False
-
-
 class Privileges(BaseModel):
     """When privileges and immunities began and ended, with the act and article (Art. 53)."""
 
@@ -63,6 +55,8 @@ class Particulars(BaseModel):
     person: Person
     instrument: Literal["commission", "notification"] | None = None
     request_exequatur: bool = False
+    appointed_also_by: list[StateCode] = Field(
+        default_factory=list, description="other States appointing the same person as consular officer (18)")
 
 
 class Member(Particulars):
@@ -96,6 +90,10 @@ class Member(Particulars):
     departure_deadline: datetime | None = None
     departed_on: date | None = None
     privileges: Privileges = Field(default_factory=Privileges)
+    diplomatic_acts: Literal["authorized", "consented"] | None = None  # 17(1)
+    igo_representation: list[dict[str, str]] = Field(default_factory=list)  # 17(2)
+    joint_appointment_consented_on: date | None = None  # 18
+    ss_diplomatic_mission: bool = False  # a fact of the relations pair, refreshed with every act
     district_notification_due: bool = False
     district_authorities_notified_at: datetime | None = None
     last_effective_date: date | None = None
@@ -183,6 +181,10 @@ class Departure(ActBody):
     prior_notice_on: date | None = Field(None, description="when prior notice of the departure was given (24(2))")
 
 
+class IgoRepresentation(ActBody):
+    organization: str = Field(min_length=1, max_length=200, description="the intergovernmental organization")
+
+
 class Delivery(ActBody):
     delivered_at: datetime
 
@@ -229,6 +231,21 @@ has_exequatur = _rule("has_exequatur", "VCCR 25(b)", "The member holds no exequa
 window_open = _rule("departure_window_open", "VCCR 53(3)",
                     "No departure period runs: privileges never began or the member is a national of the "
                     "receiving State (Art. 26)", lambda m: m.departure_deadline is not None and m.departed_on is None)
+is_officer = _rule("consular_officer", "VCCR 17(1)", "Only a consular officer (head or officer) may be so "
+                   "authorized", lambda m: m.role in ("head", "officer"))
+no_mission = _rule("no_diplomatic_mission", "VCCR 17(1)", "The sending State has a diplomatic mission in the "
+                   "receiving State: diplomatic acts are its mission's", lambda m: not m.ss_diplomatic_mission)
+not_authorized = _rule("diplomatic_acts_not_authorized", "VCCR 17(1)", "Diplomatic acts are already authorized",
+                       lambda m: m.diplomatic_acts is None)
+authorized = _rule("diplomatic_acts_authorized", "VCCR 17(1)",
+                   "The sending State has not authorized diplomatic acts, or consent is already given",
+                   lambda m: m.diplomatic_acts == "authorized")
+joint_consented = _rule("joint_appointment_consented", "VCCR 18",
+                        "The person is also appointed by another State: the receiving State's consent is needed "
+                        "before entering upon duties",
+                        lambda m: not m.appointed_also_by or m.joint_appointment_consented_on is not None)
+joint_pending = _rule("joint_appointment_pending", "VCCR 18", "No joint appointment awaits consent",
+                      lambda m: bool(m.appointed_also_by) and m.joint_appointment_consented_on is None)
 notification_due = _rule("district_notification_due", "VCCR 14", "No notification to the district authorities is due",
                          lambda m: m.district_notification_due)
 
@@ -359,6 +376,22 @@ def _withdraw_nationality_consent(m: Member, body: ActBody, ctx: Context) -> Non
         _end_functions(m, ctx, "VCCR 22(1), 25(c)")
 
 
+def _authorize_diplomatic(m: Member, body: ActBody, ctx: Context) -> None:
+    m.diplomatic_acts = "authorized"
+
+
+def _consent_diplomatic(m: Member, body: ActBody, ctx: Context) -> None:
+    m.diplomatic_acts = "consented"
+
+
+def _igo(m: Member, body: IgoRepresentation, ctx: Context) -> None:
+    m.igo_representation.append({"organization": body.organization, "on": ctx.effective_date.isoformat()})
+
+
+def _joint_consent(m: Member, body: ActBody, ctx: Context) -> None:
+    m.joint_appointment_consented_on = ctx.effective_date
+
+
 def _district_notified(m: Member, body: Delivery, ctx: Context) -> None:
     m.district_authorities_notified_at, m.district_notification_due = body.delivered_at, False
 
@@ -377,9 +410,11 @@ MEMBER = Lifecycle(
             (Route(("appointed",), "awaiting-exequatur", (by_exequatur,)),), body=PresentInstrument, effect=_instrument),
         Act("admit-provisionally", Party.RS, "VCCR 13",
             "Provisional admission pending the exequatur; starts the Art. 14 notification.",
-            (Route(("awaiting-exequatur",), "provisionally-admitted", (is_head,)),), effect=_admit_provisionally),
+            (Route(("awaiting-exequatur",), "provisionally-admitted", (is_head,)),), effect=_admit_provisionally,
+            tells=Tell("post", "post_id", "head-admitted", lambda m: m.role == "head")),
         Act("grant-exequatur", Party.RS, "VCCR 12(1)", "The receiving State admits the member by an exequatur.",
-            (Route(("awaiting-exequatur", "provisionally-admitted"), "admitted"),), effect=_grant_exequatur),
+            (Route(("awaiting-exequatur", "provisionally-admitted"), "admitted"),), effect=_grant_exequatur,
+            tells=Tell("post", "post_id", "head-admitted", lambda m: m.role == "head")),
         Act("refuse-exequatur", Party.RS, "VCCR 12(2)",
             "The receiving State refuses the exequatur; it need give no reasons.",
             (Route(("awaiting-exequatur",), "refused"), Route(("provisionally-admitted",), "terminated")),
@@ -388,8 +423,9 @@ MEMBER = Lifecycle(
             "Arrival in the receiving State; privileges begin (53(1)).",
             (Route(SERVING, None, (not_arrived,)),), body=Arrival, effect=_arrival, periods=("staff_notice_period",)),
         Act("enter-duties", Party.SS, "VCCR 12(3)", "The member enters upon consular duties.",
-            (Route(("appointed",), "admitted", (no_admission_needed, nationality_consented, not_on_duty)),
-             Route(("provisionally-admitted", "admitted"), None, (nationality_consented, not_on_duty))),
+            (Route(("appointed",), "admitted",
+                   (no_admission_needed, nationality_consented, joint_consented, not_on_duty)),
+             Route(("provisionally-admitted", "admitted"), None, (nationality_consented, joint_consented, not_on_duty))),
             effect=_enter_duties),
         Act("declare-unacceptable", Party.RS, "VCCR 23(3)",
             "Declared not acceptable before arrival or, if already in the receiving State, before "
@@ -429,6 +465,19 @@ MEMBER = Lifecycle(
             (Route(("provisionally-admitted", "admitted", "recall-requested"), "terminated", (consent_given,)),
              Route(("appointed", "awaiting-exequatur"), None, (consent_given,))),
             effect=_withdraw_nationality_consent, periods=DEPARTURE),
+        Act("authorize-diplomatic-acts", Party.SS, "VCCR 17(1)",
+            "Where the sending State has no diplomatic mission, a consular officer is authorized to "
+            "perform diplomatic acts, with the receiving State's consent.",
+            (Route(("provisionally-admitted", "admitted"), None, (is_officer, no_mission, not_authorized)),),
+            effect=_authorize_diplomatic),
+        Act("consent-diplomatic-acts", Party.RS, "VCCR 17(1)", "The receiving State consents to the diplomatic acts.",
+            (Route(("provisionally-admitted", "admitted"), None, (no_mission, authorized)),), effect=_consent_diplomatic),
+        Act("notify-igo-representation", Party.SS, "VCCR 17(2)",
+            "The consular officer acts as representative to an intergovernmental organization.",
+            (Route(SERVING, None, (is_officer,)),), body=IgoRepresentation, effect=_igo),
+        Act("consent-joint-appointment", Party.RS, "VCCR 18",
+            "Consent to the same person being consular officer of two or more States.",
+            (Route(SERVING, None, (joint_pending,)),), effect=_joint_consent),
         Act("district-authorities-notified", Party.RS, "VCCR 14",
             "The competent authorities of the consular district were notified of the head's admission.",
             (Route(ALL, None, (notification_due,)),), body=Delivery, effect=_district_notified, automatic=True),
@@ -440,6 +489,7 @@ MEMBER = Lifecycle(
     # R24.1: appointments, arrivals, departures, ends of functions and other changes made by
     # the sending State are notified to the receiving State's foreign ministry.
     notify=(Party.SS, "foreign-ministry", "VCCR 24(1)(a)"),
+    facts=("ss_diplomatic_mission",),
     final=lambda m: (
         m.state in (MemberState.DEPARTED, MemberState.PERIOD_EXPIRED)
         or (m.state in ENDED and m.departure_deadline is None)

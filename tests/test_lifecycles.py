@@ -94,8 +94,9 @@ class MemberLaw(RuleBasedStateMachine):
             if party is not declared.party:
                 assert refusal.status == 403
             return
-        body = ActBody() if declared.body is ActBody else declared.body.model_construct(
-            delivered_at=datetime.combine(self.today, datetime.min.time(), UTC))
+        samples = {"IgoRepresentation": {"organization": "United Nations"},
+                   "Delivery": {"delivered_at": datetime.combine(self.today, datetime.min.time(), UTC)}}
+        body = declared.body.model_validate(samples.get(declared.body.__name__, {}))
         self.case.perform(act, body, self._ctx(act))
         record.acts_count += 1
 

@@ -22,9 +22,12 @@ with workflow.unsafe.imports_passed_through():
     from models.profile import Profile
     from register.queries import ActEntry
     from workflows import search
-    from workflows.messages import INVALID, REFUSED, REGISTER_UNAVAILABLE, ActOutcome, ActRequest, StartInput
+    from workflows.messages import INVALID, REFUSED, REGISTER_UNAVAILABLE, ActOutcome, ActRequest, AutomaticAct, StartInput
 
+# A caller's act gives up after a few tries (503: retry with the same Idempotency-Key); the
+# service's own acts (deadlines, deliveries) wait for the register however long it takes.
 REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=6)
+REGISTER_RETRY_FOREVER = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(minutes=1))
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
 
@@ -81,6 +84,7 @@ class LifecycleWorkflow:
             if not act.automatic:
                 workflow.set_update_handler(act.name, self._handler(act), validator=self._validator(act))
         workflow.set_query_handler("record", self.record_query)
+        workflow.set_signal_handler("automatic-act", self._on_automatic_act)
 
     @property
     def record(self) -> Any:
@@ -91,19 +95,30 @@ class LifecycleWorkflow:
 
     # ---- acts -------------------------------------------------------------------------
 
+    def _with_facts(self, facts: dict[str, Any]) -> Case:
+        """The case as the act sees it: the record with the register's current facts."""
+        facts = {k: v for k, v in facts.items() if k in self.LIFECYCLE.facts}
+        if all(getattr(self.record, k) == v for k, v in facts.items()):
+            return self.case
+        return Case(self.LIFECYCLE, self.record.model_copy(update=facts))
+
     def _check(self, act: Act, request: ActRequest) -> ActBody:
         """Everything that decides whether an act may happen now; raises ApplicationError."""
         first = act.creates and not self.created
+        case = self._with_facts(request.facts)
         if not first:
             if not self.created:
                 raise refused(Refusal("The record is not created yet", act.article, "none"), [])
-            refusal = self.case.decide(act.name, [request.party])
+            refusal = case.decide(act.name, [request.party])
             if refusal is not None:
-                raise refused(refusal, self.case.allowed([request.party]))
+                raise refused(refusal, case.allowed([request.party]))
         elif act.party not in (request.party, Party.EITHER):
             raise refused(Refusal(f"'{act.name}' belongs to {act.party.value}", act.article, "none", 403), [])
         body = parse_body(act, request.body)
         check_dates(body, workflow.now().date(), None if first else self.record.last_effective_date)
+        refusal = case.body_refusal(act.name, body)
+        if refusal is not None:
+            raise refused(refusal, case.allowed([request.party]))
         return body
 
     def _validator(self, act: Act):  # type: ignore[no-untyped-def]
@@ -117,21 +132,30 @@ class LifecycleWorkflow:
             async with self.lock:
                 body = self._check(act, request)  # again: an earlier act may have changed the state
                 act_id = workflow.current_update_info().id  # type: ignore[union-attr]
-                return await self._perform(act, body, request.party, request.principal, act_id)
+                return await self._perform(act, body, request.party, request.principal, act_id, request.facts)
 
         return handle
 
-    async def _perform(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str) -> ActOutcome:
+    async def _perform(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str,
+                       facts: dict[str, Any] | None = None) -> ActOutcome:
         record = self.record
         effective = body.effective_date or workflow.now().date()
+        retry = REGISTER_RETRY_FOREVER if act.automatic else REGISTER_RETRY
         periods: dict[str, timedelta] = {}
         if act.periods:
-            profile: Profile = await workflow.execute_local_activity(
-                read_profile, record.receiving_state, start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=REGISTER_RETRY, summary="Read the receiving State's profile",
-            )
+            try:
+                profile: Profile = await workflow.execute_local_activity(
+                    read_profile, record.receiving_state, start_to_close_timeout=timedelta(seconds=10),
+                    retry_policy=retry, summary="Read the receiving State's profile",
+                )
+            except ActivityError:
+                raise ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
+                                       {"status": 503}, type=REGISTER_UNAVAILABLE) from None
             periods = profile.periods()
         before = record.model_copy(deep=True)
+        for name, value in (facts or {}).items():
+            if name in self.LIFECYCLE.facts:
+                setattr(record, name, value)
         ctx = Context(act.name, effective, workflow.now(), periods, seq=record.acts_count + 1)
         try:
             notices = self.case.perform(act.name, body, ctx, creating=act.creates and not self.created)
@@ -146,7 +170,8 @@ class LifecycleWorkflow:
                 document=record.model_dump(mode="json", by_alias=True), notices=notices,
             )
             await workflow.execute_local_activity(
-                record_act, entry, start_to_close_timeout=timedelta(seconds=15), retry_policy=REGISTER_RETRY,
+                record_act, entry, start_to_close_timeout=timedelta(seconds=15),
+                retry_policy=retry,
                 summary=f"Register: {act.name} ({act.article})",
             )
         except Refusal as refusal:
@@ -157,11 +182,33 @@ class LifecycleWorkflow:
             raise ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
                                    {"status": 503}, type=REGISTER_UNAVAILABLE) from None
         self.created = True
+        # Histories recorded before acts told other records carry no such signal (patched).
+        if act.tells and act.tells.when(record) and workflow.patched("tell-related-records"):
+            # Another record's lifecycle answers to this act (e.g. 15(1)): a durable signal.
+            target = f"{act.tells.kind}-{getattr(record, act.tells.field)}"
+            try:
+                await workflow.get_external_workflow_handle(target).signal(
+                    "automatic-act", AutomaticAct(act=act.tells.act, body={"member_id": record.id,
+                                                                            "effective_date": effective.isoformat()}))
+            except Exception:  # the act stands; a closed target has nothing left to end
+                workflow.logger.warning("could not tell the related record", extra={"target": target})
         self.deliveries_due = self.deliveries_due or bool(notices)
         self.wake = True
         self._describe()
         workflow.logger.info("act recorded", extra={"act": act.name, "article": act.article, "record_id": record.id})
         return ActOutcome(record_id=record.id, state=str(record.state), record_seq=ctx.seq)
+
+    async def _on_automatic_act(self, request: AutomaticAct) -> None:
+        act = self.LIFECYCLE.act(request.act)
+        if act is None or not act.automatic:
+            workflow.logger.warning("unknown automatic act ignored", extra={"act": request.act})
+            return
+        try:
+            body = act.body.model_validate(request.body)
+        except ValidationError:
+            workflow.logger.warning("automatic act with a bad body ignored", extra={"act": request.act})
+            return
+        await self._automatic(act.name, body)
 
     async def _automatic(self, name: str, body: ActBody | None = None) -> None:
         act = self.LIFECYCLE.act(name)

@@ -23,6 +23,15 @@ class ActRequest(BaseModel):
     party: Party
     principal: str = Field(max_length=64)
     body: dict[str, Any] = Field(default_factory=dict)
+    facts: dict[str, Any] = Field(default_factory=dict)  # the lifecycle's `facts`, from the register
+
+
+class AutomaticAct(BaseModel):
+    """An act the service performs on a record because of another record's act (e.g. a new
+    head admitted ends the post's acting period, VCCR 15(1))."""
+
+    act: str
+    body: dict[str, Any] = Field(default_factory=dict)
 
 
 class ActOutcome(BaseModel):
