@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     tokens_file: Path | None = Field(None, alias="CONSULAR_TOKENS_FILE")
     webhook_url: str | None = Field(None, alias="CONSULAR_WEBHOOK_URL")
     log_format: str = Field("console", alias="CONSULAR_LOG_FORMAT")
+    act_timeout_seconds: float = Field(30, alias="CONSULAR_ACT_TIMEOUT_SECONDS", gt=0)
     api_host: str = Field("127.0.0.1", alias="CONSULAR_API_HOST")
     api_port: int = Field(8000, alias="CONSULAR_API_PORT")
     temporal_port: int = Field(7233, alias="CONSULAR_TEMPORAL_PORT")

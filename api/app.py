@@ -4,6 +4,7 @@ Every act route is generated from the lifecycle declarations, so the OpenAPI doc
 /docs lists each act with its party, article and body, and nothing restates a rule.
 """
 
+import asyncio
 import hashlib
 import uuid
 from contextlib import asynccontextmanager
@@ -12,7 +13,7 @@ from typing import Any, Callable
 
 import structlog
 from fastapi import Body, FastAPI, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import (Client, WithStartWorkflowOperation, WorkflowUpdateFailedError)
 from temporalio.common import WorkflowIDConflictPolicy
@@ -20,12 +21,13 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import problems
+from api import consular_list, problems
 from api.auth import Principal, authenticate, can_read, load_tokens, parties_of
 from api.problems import Problem
 from models.common import ActBody, Party, StateCode
 from models.lifecycle import Act, Case, Lifecycle, mermaid
 from models.member import MEMBER, Appointment, Member, StatusCertificate, appointment_refusal, certificate, new_member
+from models.precedence import listed_on, order
 from models.post import CHILD_CLASSIFICATIONS, PARENT_CLASSIFICATIONS, POST, OfficerPrecedence, Post, PostRequest
 from models.profile import Profile
 from models.relations import RELATIONS, EstablishBody, MissionsBody, Relations, missions_are_of_the_pair, relations_id
@@ -123,7 +125,7 @@ class Service:
                              body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
         handle = self.client.get_workflow_handle(workflow_id(kind, record_id))  # type: ignore[union-attr]
         try:
-            await handle.execute_update(act.name, request, id=update_id)
+            await self.in_time(handle.execute_update(act.name, request, id=update_id))
         except WorkflowUpdateFailedError as exc:
             raise from_failure(exc.cause) from None
         except RPCError as exc:
@@ -133,6 +135,15 @@ class Service:
             raise
         log.info("act accepted", kind=kind, record_id=record_id, act=act.name, article=act.article)
         return await self.view(principal, kind, await self.db(queries.get_record, record_id, kind))
+
+    async def in_time(self, call: Any) -> Any:
+        """An act still waiting for the register after the timeout answers 503; the update goes on,
+        and a retry with the same Idempotency-Key attaches to it or returns its first answer."""
+        try:
+            return await asyncio.wait_for(call, timeout=self.settings.act_timeout_seconds)
+        except TimeoutError:
+            raise Problem(503, "The act is accepted but the register has not confirmed it yet; retry with "
+                          "the same Idempotency-Key") from None
 
     async def check_references(self, kind: str, record: dict[str, Any], body: ActBody) -> None:
         """Ids a body names must be records the act may name (422 otherwise)."""
@@ -158,8 +169,8 @@ class Service:
             static_summary=f"{lifecycle.title}: {record['id']}",
         )
         try:
-            await self.client.execute_update_with_start_workflow(  # type: ignore[union-attr]
-                act.name, request, start_workflow_operation=start, id=update_id)
+            await self.in_time(self.client.execute_update_with_start_workflow(  # type: ignore[union-attr]
+                act.name, request, start_workflow_operation=start, id=update_id))
         except WorkflowUpdateFailedError as exc:
             raise from_failure(exc.cause) from None
         log.info("record created", kind=kind, record_id=record["id"], act=act.name)
@@ -365,6 +376,25 @@ def _routes(app: FastAPI) -> None:
         member = Member.model_validate(await _service(request).load(principal, "member", record_id))
         return certificate(member, on)
 
+    # ---- precedence -----------------------------------------------------------------
+    @app.get("/v1/precedence/{receiving_state}", tags=["precedence"],
+             responses={200: {"content": {"text/html": {}, "text/csv": {}}}})
+    async def precedence(request: Request, receiving_state: StateCode, on: date | None = None) -> Any:
+        """The consular list of a receiving State in order of precedence (VCCR 16), as it stood on
+        `on` (default today), read from the register. `Accept: text/html` gives the printable list,
+        `text/csv` a spreadsheet."""
+        authenticate(request)
+        service = _service(request)
+        on = on or date.today()
+        members, posts, profile = await service.db(consular_list_facts, receiving_state)
+        entries = order(listed_on(members, posts, on), profile.tie_break)
+        accept = request.headers.get("accept", "")
+        if "text/html" in accept:
+            return HTMLResponse(consular_list.as_html(receiving_state, on, entries))
+        if "text/csv" in accept:
+            return PlainTextResponse(consular_list.as_csv(entries), media_type="text/csv")
+        return consular_list.as_json(receiving_state, on, entries)
+
     # ---- profiles -------------------------------------------------------------------
     @app.put("/v1/profiles/{state}", tags=["profiles"])
     async def put_profile(request: Request, state: StateCode, profile: Profile) -> dict[str, Any]:
@@ -390,6 +420,14 @@ def _routes(app: FastAPI) -> None:
             elif act.creates and kind == "relations":
                 pass  # re-establishment goes through POST /v1/relations
         _unknown_act_route(app, kind, prefix, lifecycle)
+
+
+def consular_list_facts(engine: Any, receiving_state: str) -> tuple[list[Member], list[Post], Profile]:
+    """Two queries for the whole list, however large the corps: heads and officers, and posts."""
+    members = [Member.model_validate(d) for d in queries.list_records(
+        engine, "member", receiving_state=receiving_state, role=("head", "officer"))]
+    posts = [Post.model_validate(d) for d in queries.list_records(engine, "post", receiving_state=receiving_state)]
+    return members, posts, Profile.model_validate(queries.get_profile(engine, receiving_state) or {})
 
 
 def _act_route(app: FastAPI, kind: str, prefix: str, act: Act) -> None:

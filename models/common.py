@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 # Read once at import: pycountry loads its database lazily with open(), which the workflow
 # sandbox forbids, and a set lookup is faster than a search per validation.
 ALPHA3 = frozenset(country.alpha_3 for country in pycountry.countries)
+STATE_NAMES = {c.alpha_3: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
 
 
 def _iso_alpha3(code: str) -> str:

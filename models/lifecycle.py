@@ -8,6 +8,7 @@ on the record. `transitions` executes it; the workflows, the API's `allowed_acts
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ class Context:
     effective_date: date
     now: datetime
     periods: dict[str, timedelta] = field(default_factory=dict)
-    seq: int = 0
+    act_id: str = ""  # the act's stable id (its update id): notices caused by it are named after it
 
 
 Effect = Callable[[Any, Any, Context], list[Notice] | None]
@@ -250,7 +251,7 @@ class Case:
 def notice(record: Any, ctx: Context, recipient: str, article: str) -> Notice:
     """A notification caused by the act in `ctx`; its id is stable across retries."""
     return Notice(
-        id=f"{record.id}-{ctx.seq:04d}-{recipient}",
+        id=f"{record.id}-{hashlib.sha256(ctx.act_id.encode()).hexdigest()[:10]}-{recipient}",
         recipient=recipient,
         article=article,
         record_id=record.id,

@@ -356,8 +356,27 @@ def _recall_expired(m: Member, body: ActBody, ctx: Context) -> None:
 def _departure(m: Member, body: Departure, ctx: Context) -> None:
     m.departed_on = body.departed_on or ctx.effective_date
     m.departure_prior_notice_on = body.prior_notice_on  # Art. 24(2)
+    assert m.departure_deadline is not None
+    if m.departed_on > m.departure_deadline.date():  # 53(3): whichever is sooner
+        m.privileges.ended_on, m.privileges.ended_act = m.departure_deadline.date(), "notify-departure"
+        m.privileges.ended_article = m.privileges.end_basis = "VCCR 53(3): reasonable period expired"
+        return
     m.privileges.ended_on, m.privileges.ended_act = m.departed_on, "notify-departure"
     m.privileges.ended_article = m.privileges.end_basis = "VCCR 53(3): departure"
+
+
+def _departure_dated(m: Member, body: Departure) -> tuple[str, str] | None:
+    departed = body.departed_on or body.effective_date
+    if departed and m.functions_ended_on and departed < m.functions_ended_on:
+        return "VCCR 53(3)", f"The final departure cannot precede the end of functions ({m.functions_ended_on})"
+    return None
+
+
+def _arrival_dated(m: Member, body: Arrival) -> tuple[str, str] | None:
+    arrived = body.arrived_on or body.effective_date
+    if arrived and m.appointed_on and arrived < m.appointed_on:
+        return "VCCR 24(1)(a)", f"The arrival cannot precede the appointment ({m.appointed_on})"
+    return None
 
 
 def _period_expired(m: Member, body: ActBody, ctx: Context) -> None:
@@ -421,7 +440,8 @@ MEMBER = Lifecycle(
             effect=_refuse_exequatur, periods=DEPARTURE),
         Act("notify-arrival", Party.SS, "VCCR 24(1)(a)",
             "Arrival in the receiving State; privileges begin (53(1)).",
-            (Route(SERVING, None, (not_arrived,)),), body=Arrival, effect=_arrival, periods=("staff_notice_period",)),
+            (Route(SERVING, None, (not_arrived,)),), body=Arrival, effect=_arrival, periods=("staff_notice_period",),
+            admissible=_arrival_dated),
         Act("enter-duties", Party.SS, "VCCR 12(3)", "The member enters upon consular duties.",
             (Route(("appointed",), "admitted",
                    (no_admission_needed, nationality_consented, joint_consented, not_on_duty)),
@@ -453,7 +473,8 @@ MEMBER = Lifecycle(
             (Route(("recall-requested",), "terminated", (recall_grounds,)),),
             effect=_ended("VCCR 23(2), 25(c)"), periods=DEPARTURE),
         Act("notify-departure", Party.SS, "VCCR 53(3)", "Final departure; privileges end (53(3)).",
-            (Route(ENDED, "departed", (window_open,)),), body=Departure, effect=_departure),
+            (Route(ENDED, "departed", (window_open,)),), body=Departure, effect=_departure,
+            admissible=_departure_dated),
         Act("departure-period-expired", Party.RS, "VCCR 53(3)",
             "The reasonable period to leave ran out; privileges end (53(3)).",
             (Route(ENDED, "period-expired", (window_open,)),), effect=_period_expired, automatic=True),

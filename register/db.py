@@ -18,14 +18,16 @@ def engine_for(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # Waits for a writer stay well under the register activity's 15 s timeout, so an
+        # attempt Temporal gave up on cannot commit behind the workflow's back.
+        engine = create_engine(url, connect_args={"timeout": 8})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             # WAL lets the API read while the worker writes; the timeout waits out a writer.
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA busy_timeout=8000")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
@@ -35,11 +37,11 @@ def engine_for(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def migrate(url: str) -> None:
-    """Bring the register's schema to the newest migration (idempotent)."""
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the register's schema to a migration, the newest by default (idempotent)."""
     config = Config(str(HERE / "alembic.ini"))
     config.set_main_option("script_location", str(HERE / "migrations"))
     engine = engine_for(url)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

@@ -18,7 +18,6 @@ class ActEntry(BaseModel):
     act_id: str
     kind: str
     record_id: str
-    record_seq: int
     act: str
     party: str
     principal: str
@@ -35,31 +34,27 @@ class ActEntry(BaseModel):
 def record_act(engine: Engine, entry: ActEntry) -> bool:
     """Append the act, update the record and queue its notices in one transaction.
 
-    Idempotent by `act_id`: a retry after a crash finds the act and changes nothing.
+    Idempotent by `act_id`: a retry after a crash appends nothing twice. The record's document
+    is written every time: the workflow's latest view is the truth, and a retried write of an
+    earlier act (its first result lost in a crash) comes with the newer document.
+    The register numbers a record's acts in the order they are committed.
     """
     doc = entry.document
     with engine.begin() as conn:
         if conn.execute(select(acts.c.seq).where(acts.c.act_id == entry.act_id)).first():
+            _upsert_record(conn, entry)
             return False
+        last = conn.execute(select(func.max(acts.c.record_seq)).where(acts.c.record_id == entry.record_id)).scalar()
         conn.execute(
             acts.insert().values(
-                act_id=entry.act_id, record_id=entry.record_id, record_seq=entry.record_seq,
+                act_id=entry.act_id, record_id=entry.record_id, record_seq=(last or 0) + 1,
                 act=entry.act, party=entry.party, principal=entry.principal,
                 state_code=str(doc["state"]), article=entry.article,
                 effective_date=entry.effective_date, recorded_at=entry.recorded_at,
                 body=entry.body, document=doc,
             )
         )
-        values = dict(
-            kind=entry.kind, sending_state=doc.get("sending_state"),
-            receiving_state=doc.get("receiving_state"), post_id=doc.get("post_id"),
-            state=str(doc["state"]), document=doc, updated_at=entry.recorded_at,
-        )
-        if entry.kind == "relations":
-            values["sending_state"], values["receiving_state"] = doc["states"]
-        changed = conn.execute(update(records).where(records.c.id == entry.record_id).values(**values)).rowcount
-        if not changed:
-            conn.execute(records.insert().values(id=entry.record_id, **values))
+        _upsert_record(conn, entry)
         for notice in entry.notices:
             conn.execute(
                 notifications.insert().values(
@@ -71,6 +66,19 @@ def record_act(engine: Engine, entry: ActEntry) -> bool:
     return True
 
 
+def _upsert_record(conn, entry: ActEntry) -> None:  # type: ignore[no-untyped-def]
+    doc = entry.document
+    values = dict(
+        kind=entry.kind, sending_state=doc.get("sending_state"),
+        receiving_state=doc.get("receiving_state"), post_id=doc.get("post_id"), role=doc.get("role"),
+        state=str(doc["state"]), document=doc, updated_at=entry.recorded_at,
+    )
+    if entry.kind == "relations":
+        values["sending_state"], values["receiving_state"] = doc["states"]
+    if not conn.execute(update(records).where(records.c.id == entry.record_id).values(**values)).rowcount:
+        conn.execute(records.insert().values(id=entry.record_id, **values))
+
+
 def get_record(engine: Engine, record_id: str, kind: str | None = None) -> dict[str, Any] | None:
     query = select(records.c.document).where(records.c.id == record_id)
     if kind:
@@ -80,10 +88,13 @@ def get_record(engine: Engine, record_id: str, kind: str | None = None) -> dict[
     return dict(row.document) if row else None
 
 
-def list_records(engine: Engine, kind: str, **filters: str | None) -> list[dict[str, Any]]:
+def list_records(engine: Engine, kind: str, **filters: str | tuple[str, ...] | None) -> list[dict[str, Any]]:
+    """Records of a kind; a filter is a value, or a tuple of values any of which matches."""
     query = select(records.c.document).where(records.c.kind == kind)
     for name, value in filters.items():
-        if value is not None:
+        if isinstance(value, tuple):
+            query = query.where(getattr(records.c, name).in_(value))
+        elif value is not None:
             query = query.where(getattr(records.c, name) == value)
     with engine.connect() as conn:
         return [dict(r.document) for r in conn.execute(query.order_by(records.c.id))]

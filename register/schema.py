@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, DateTime, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint
 
 metadata = MetaData()
 
@@ -15,9 +15,11 @@ records = Table(
     Column("sending_state", String(3), index=True),
     Column("receiving_state", String(3), index=True),
     Column("post_id", String(64), index=True),
+    Column("role", String(16)),  # members only (migration 0002)
     Column("state", String(32), nullable=False),
     Column("document", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_records_receiving_state_role", "receiving_state", "role"),
 )
 
 # Every accepted act, once: `act_id` is the Temporal update id, so a retried write is a no-op.

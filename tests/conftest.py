@@ -41,6 +41,9 @@ TOKENS = {
     "tok-wsm": 'state = "WSM"',
     "tok-nzl": 'state = "NZL"',
     "tok-usa": 'state = "USA"',
+    "tok-fji": 'state = "FJI"',
+    "tok-jpn": 'state = "JPN"',
+    "tok-aus": 'state = "AUS"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }

@@ -73,7 +73,7 @@ class MemberLaw(RuleBasedStateMachine):
 
     def _ctx(self, act: str) -> Context:
         return Context(act, self.today, datetime.combine(self.today, datetime.min.time(), UTC), PERIODS,
-                       seq=self.case.record.acts_count + 1)
+                       act_id=f"{act}-{self.case.record.acts_count}")
 
     @rule(act=st.sampled_from([a.name for a in MEMBER.acts if not a.creates]), party=PARTIES,
           days=st.integers(0, 40))
@@ -97,6 +97,9 @@ class MemberLaw(RuleBasedStateMachine):
         samples = {"IgoRepresentation": {"organization": "United Nations"},
                    "Delivery": {"delivered_at": datetime.combine(self.today, datetime.min.time(), UTC)}}
         body = declared.body.model_validate(samples.get(declared.body.__name__, {}))
+        if not automatic and self.case.body_refusal(act, body) is not None:
+            assert record.model_dump() == before
+            return
         self.case.perform(act, body, self._ctx(act))
         record.acts_count += 1
 

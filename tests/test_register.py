@@ -44,7 +44,7 @@ def entry(seq: int, act: str, state: str, act_id: str | None = None, notices: li
     document = {"id": "M-1", "post_id": "P-1", "sending_state": "FRA", "receiving_state": "WSM",
                 "role": "head", "state": state, "acts_count": seq}
     return ActEntry(
-        act_id=act_id or f"u-{seq}", kind="member", record_id="M-1", record_seq=seq, act=act, party="SS",
+        act_id=act_id or f"u-{seq}", kind="member", record_id="M-1", act=act, party="SS",
         principal="state:FRA", article="VCCR 11(2)", effective_date=date(2026, 1, seq),
         recorded_at=datetime(2026, 1, seq, tzinfo=UTC), body={}, document=document, notices=notices or [],
     )
@@ -66,7 +66,14 @@ def test_an_act_is_recorded_once_with_its_notices(engine):
     assert queries.get_record(engine, "M-1", "member")["state"] == "awaiting-exequatur"
     assert queries.get_record(engine, "M-1", "post") is None
     assert [r["id"] for r in queries.list_records(engine, "member", post_id="P-1")] == ["M-1"]
+    assert [r["id"] for r in queries.list_records(engine, "member", receiving_state="WSM", role=("head", "officer"))] == ["M-1"]
+    assert queries.list_records(engine, "member", role=("employee",)) == []
     assert queries.act_by_id(engine, "u-1")["document"]["state"] == "appointed"  # the first answer
+    # An earlier act written again after a crash brings the workflow's newer document along.
+    newer = entry(1, "appoint", "admitted")
+    assert queries.record_act(engine, newer) is False
+    assert queries.get_record(engine, "M-1")["state"] == "admitted"
+    assert [a["act"] for a in queries.acts_of(engine, "M-1")] == ["appoint", "present-instrument"]
 
 
 def test_notices_are_delivered_once(engine):
@@ -92,4 +99,16 @@ def test_profiles_and_members_in_functions(engine):
 def test_migrations_are_idempotent(engine):
     migrate(str(engine.url.render_as_string(hide_password=False)).replace("+psycopg", ""))
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0001"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0002"
+
+
+def test_migration_0002_fills_the_role_of_existing_members(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    migrate(url, "0001")
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "insert into records (id, kind, sending_state, receiving_state, post_id, state, document, updated_at) "
+            "values ('M-9', 'member', 'FRA', 'WSM', 'P-1', 'admitted', '{\"role\": \"head\"}', '2026-01-01')"))
+    migrate(url)
+    assert [r["role"] for r in queries.list_records(engine, "member", role=("head",))] == ["head"]

@@ -4,6 +4,7 @@ register writes before answering, durable deadlines and outbound notifications."
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
@@ -24,10 +25,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.messages import INVALID, REFUSED, REGISTER_UNAVAILABLE, ActOutcome, ActRequest, AutomaticAct, StartInput
 
-# A caller's act gives up after a few tries (503: retry with the same Idempotency-Key); the
-# service's own acts (deadlines, deliveries) wait for the register however long it takes.
-REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=6)
-REGISTER_RETRY_FOREVER = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(minutes=1))
+# An act waits for the register however long it is away: failing the update would fix its
+# outcome for that update id, so a client's retry with the same Idempotency-Key could never
+# succeed. The API answers 503 after its own timeout; the retry re-attaches to the update.
+REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
 
@@ -140,7 +141,7 @@ class LifecycleWorkflow:
                        facts: dict[str, Any] | None = None) -> ActOutcome:
         record = self.record
         effective = body.effective_date or workflow.now().date()
-        retry = REGISTER_RETRY_FOREVER if act.automatic else REGISTER_RETRY
+        retry = REGISTER_RETRY
         periods: dict[str, timedelta] = {}
         if act.periods:
             try:
@@ -156,14 +157,14 @@ class LifecycleWorkflow:
         for name, value in (facts or {}).items():
             if name in self.LIFECYCLE.facts:
                 setattr(record, name, value)
-        ctx = Context(act.name, effective, workflow.now(), periods, seq=record.acts_count + 1)
+        ctx = Context(act.name, effective, workflow.now(), periods, act_id=act_id)
         try:
             notices = self.case.perform(act.name, body, ctx, creating=act.creates and not self.created)
             if not act.automatic:  # the service's own acts do not constrain the callers' legal dates
                 record.last_effective_date = max(effective, record.last_effective_date or effective)
-            record.acts_count = ctx.seq
+            record.acts_count += 1
             entry = ActEntry(
-                act_id=act_id, kind=self.LIFECYCLE.name, record_id=record.id, record_seq=ctx.seq,
+                act_id=act_id, kind=self.LIFECYCLE.name, record_id=record.id,
                 act=act.name, party=party.value, principal=principal, article=act.article,
                 effective_date=effective, recorded_at=workflow.now(),
                 body=body.model_dump(mode="json", exclude_none=True),
@@ -196,7 +197,7 @@ class LifecycleWorkflow:
         self.wake = True
         self._describe()
         workflow.logger.info("act recorded", extra={"act": act.name, "article": act.article, "record_id": record.id})
-        return ActOutcome(record_id=record.id, state=str(record.state), record_seq=ctx.seq)
+        return ActOutcome(record_id=record.id, state=str(record.state), record_seq=record.acts_count)
 
     async def _on_automatic_act(self, request: AutomaticAct) -> None:
         act = self.LIFECYCLE.act(request.act)
@@ -215,8 +216,11 @@ class LifecycleWorkflow:
         assert act is not None and act.automatic
         async with self.lock:
             if self.case.may(name):
-                await self._perform(act, body or act.body(), Party.RS, "service",
-                                    f"{self.record.id}:{self.record.acts_count + 1}:{name}")
+                body = body or act.body()
+                # The event names the act: the same deadline or delivery is one act, however often
+                # a crash makes the workflow try it again.
+                event = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:12]
+                await self._perform(act, body, Party.RS, "service", f"{self.record.id}:{name}:{event}")
 
     # ---- the record's life ---------------------------------------------------------
 

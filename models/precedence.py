@@ -1,0 +1,132 @@
+"""Precedence of heads of consular posts (VCCR Art. 16): the consular list of a receiving
+State, as one pure function over facts read from the register."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel
+
+from models.common import STATE_NAMES
+from models.member import HEAD_CLASSES, Member
+from models.post import Post
+
+Standing = Literal["head", "acting", "officer"]
+
+
+class Listed(BaseModel):
+    """One person on the consular list on a date, with the facts Art. 16 orders by."""
+
+    member_id: str | None  # None for an acting head who is not a member of the post
+    post_id: str
+    sending_state: str
+    seat: str
+    standing: Standing
+    class_: str | None = None
+    category: str | None = None
+    full_name: str
+    precedence_date: date | None = None  # heads: 16(1)-(2); acting heads: date assumed (16(4))
+    instrument_presented_on: date | None = None  # 16(3)
+    officer_position: int | None = None  # Art. 21 order within the post
+    diplomatic_acts: bool = False  # 17(1), consented
+
+    model_config = {"populate_by_name": True}
+
+
+class Entry(Listed):
+    rank: int
+    acting: bool
+    tie_break: str | None = None  # set where the profile's last resort decided (16, usage)
+
+
+def _head_key(item: Listed, tie_break: str) -> tuple:  # type: ignore[type-arg]
+    return (
+        HEAD_CLASSES.index(item.class_),  # type: ignore[arg-type]  # 16(1), Art. 9 order
+        0 if item.category == "career" else 1,  # 16(5)
+        item.precedence_date,  # 16(1)-(2)
+        item.instrument_presented_on or date.max,  # 16(3)
+    )
+
+
+def _last_resort(item: Listed, tie_break: str) -> tuple:  # type: ignore[type-arg]
+    if tie_break == "sending-state-name":
+        return (STATE_NAMES.get(item.sending_state, item.sending_state), item.post_id, item.member_id or "")
+    return (item.post_id, item.member_id or "")
+
+
+def order(listed: Iterable[Listed], tie_break: str = "sending-state-name") -> list[Entry]:
+    """The consular list: heads by 16(1), 16(5), 16(2), 16(3) and the last resort; then acting
+    heads by the date they assumed functions (16(4)); then officers who are not heads (16(6)),
+    post by post in the order of their heads, each post's in its Art. 21 order."""
+    items = list(listed)
+    heads = sorted((i for i in items if i.standing == "head"),
+                   key=lambda i: (_head_key(i, tie_break), _last_resort(i, tie_break)))
+    acting = sorted((i for i in items if i.standing == "acting"),
+                    key=lambda i: (i.precedence_date, _last_resort(i, tie_break)))
+    post_rank = {}
+    for position, item in enumerate([*heads, *acting]):
+        post_rank.setdefault(item.post_id, position)
+    officers = sorted(
+        (i for i in items if i.standing == "officer"),
+        key=lambda i: (post_rank.get(i.post_id, len(items)), i.post_id,
+                       i.officer_position if i.officer_position is not None else len(items),
+                       i.precedence_date or date.max, i.member_id or ""),
+    )
+    head_keys: dict[tuple, int] = {}  # type: ignore[type-arg]
+    for head in heads:
+        key = _head_key(head, tie_break)
+        head_keys[key] = head_keys.get(key, 0) + 1
+    acting_keys: dict[date | None, int] = {}
+    for head in acting:
+        acting_keys[head.precedence_date] = acting_keys.get(head.precedence_date, 0) + 1
+
+    entries = []
+    for rank, item in enumerate([*heads, *acting, *officers], start=1):
+        tied = (
+            head_keys[_head_key(item, tie_break)] > 1 if item.standing == "head"
+            else acting_keys[item.precedence_date] > 1 if item.standing == "acting" else False
+        )
+        entries.append(Entry(**item.model_dump(), rank=rank, acting=item.standing == "acting",
+                             tie_break=tie_break if tied else None))
+    return entries
+
+
+def in_functions_on(member: Member, on: date) -> bool:
+    ended = member.functions_ended_on
+    return ended is None or ended > on
+
+
+def listed_on(members: Iterable[Member], posts: Iterable[Post], on: date) -> list[Listed]:
+    """Who the list holds on a date: admitted heads whose functions have not ended, acting
+    heads while they act, officers in functions (all from the register's records)."""
+    posts = {p.id: p for p in posts}
+    out: list[Listed] = []
+    for m in members:
+        post = posts.get(m.post_id)
+        if post is None or not in_functions_on(m, on):
+            continue
+        common = dict(member_id=m.id, post_id=m.post_id, sending_state=m.sending_state, seat=m.seat or post.seat,
+                      full_name=m.person.full_name, category=m.category,
+                      diplomatic_acts=m.diplomatic_acts == "consented")
+        if m.role == "head":
+            admitted = [d for d in (m.provisionally_admitted_on, m.exequatur_granted_on) if d and d <= on]
+            if admitted:
+                out.append(Listed(**common, standing="head", class_=m.class_, precedence_date=min(admitted),
+                                  instrument_presented_on=m.instrument_presented_on))
+        elif m.role == "officer":
+            began = [d for d in (m.entered_duties_on, m.exequatur_granted_on) if d and d <= on]
+            if began:
+                notified = [o for o in post.officer_order if o.on <= on]
+                order_ = notified[-1].order if notified else []
+                out.append(Listed(**common, standing="officer", precedence_date=min(began),
+                                  officer_position=order_.index(m.id) if m.id in order_ else None))
+    for post in posts.values():
+        for head in post.acting_heads():
+            consented = not head.consent_required or (head.consented_on is not None and head.consented_on <= on)
+            if head.assumed_on <= on and (head.ended_on is None or head.ended_on > on) and consented:
+                out.append(Listed(member_id=None, post_id=post.id, sending_state=post.sending_state, seat=post.seat,
+                                  standing="acting", full_name=head.person.full_name,
+                                  precedence_date=head.assumed_on))
+    return out

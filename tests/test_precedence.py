@@ -1,0 +1,194 @@
+"""The consular list (VCCR Art. 16) of one receiving State, Fiji, built through the API.
+
+Every paragraph in one list: 16(1) classes in order, 16(5) career before honorary, 16(2)
+the provisional date kept after the exequatur, 16(3) the presentation date on equal dates,
+the profile's last resort, 16(4) acting heads after all heads by the date they assumed
+functions, 16(6) officers after heads; a head leaving when functions end; `?on=`; an
+acting head ending when a new head is admitted (15(1))."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Ministry
+
+TODAY = date.today()
+
+
+def d(days_ago: int) -> str:
+    return (TODAY - timedelta(days=days_ago)).isoformat()
+
+
+class Corps:
+    """Fiji receives posts of France, Japan, Australia and the United States."""
+
+    def __init__(self, http):  # type: ignore[no-untyped-def]
+        self.fji = Ministry(http, "tok-fji")
+        self.sending = {s: Ministry(http, f"tok-{s.lower()}") for s in ("FRA", "JPN", "AUS", "USA")}
+
+    async def relations(self) -> None:
+        for state, ministry in self.sending.items():
+            missions = ["FRA"] if state == "FRA" else []
+            await ministry.post("/v1/relations", {"with_state": "FJI", "diplomatic_missions": missions,
+                                                  "effective_date": d(900)}, expect=None)
+
+    async def post(self, state: str, seat: str, classification: str = "consulate-general",
+                   headed_by: str = "career") -> dict:
+        ss = self.sending[state]
+        post = await ss.post("/v1/posts", {"receiving_state": "FJI", "seat": seat, "classification": classification,
+                                           "district": seat, "headed_by": headed_by, "effective_date": d(800)},
+                             expect=201)
+        return await self.fji.act("posts", post["id"], "consent", {"effective_date": d(800)})
+
+    async def head(self, state: str, post: dict, name: str, klass: str, presented: int, exequatur: int | None,
+                   provisional: int | None = None, category: str = "career") -> dict:
+        ss = self.sending[state]
+        member = await ss.post(f"/v1/posts/{post['id']}/members", {
+            "role": "head", "category": category, "class": klass, "effective_date": d(700),
+            "person": {"full_name": name, "nationalities": [state]}}, expect=201)
+        await ss.act("members", member["id"], "present-instrument", {"presented_on": d(presented),
+                                                                     "effective_date": d(presented)})
+        if provisional is not None:
+            await self.fji.act("members", member["id"], "admit-provisionally", {"effective_date": d(provisional)})
+        if exequatur is not None:
+            member = await self.fji.act("members", member["id"], "grant-exequatur", {"effective_date": d(exequatur)})
+        return member
+
+    async def listing(self, **params: str) -> dict:
+        return await self.fji.get("/v1/precedence/FJI", **params)
+
+
+def names(listing: dict) -> list[str]:
+    return [e["full_name"] for e in listing["entries"]]
+
+
+@pytest.fixture(scope="module")
+async def corps(http):  # type: ignore[no-untyped-def]
+    corps = Corps(http)
+    await corps.relations()
+    suva_fra = await corps.post("FRA", "Suva")
+    corps.fra_head = await corps.head("FRA", suva_fra, "A-France", "consul-general", presented=110, exequatur=100)
+    # 16(2): provisionally admitted on d(120), exequatur d(90): ranks by d(120).
+    await corps.head("JPN", await corps.post("JPN", "Suva"), "B-Japan", "consul-general",
+                     presented=125, provisional=120, exequatur=90)
+    # 16(3): same exequatur date as A-France, commission presented earlier.
+    await corps.head("AUS", await corps.post("AUS", "Suva"), "C-Australia", "consul-general",
+                     presented=130, exequatur=100)
+    # 16(5): the earliest date of all, but honorary: after every career consul-general.
+    await corps.head("USA", await corps.post("USA", "Suva", headed_by="honorary"), "D-United-States",
+                     "consul-general", presented=160, exequatur=150, category="honorary")
+    # 16(1): a consul admitted before all of them still ranks after the consuls-general.
+    corps.consul = await corps.head("FRA", await corps.post("FRA", "Lautoka", "consulate"), "E-France",
+                                    "consul", presented=210, exequatur=200)
+    # The last resort: equal in everything Art. 16 looks at; Australia before Japan by name.
+    await corps.head("JPN", await corps.post("JPN", "Nadi", "consulate"), "F-Japan", "consul",
+                     presented=110, exequatur=100)
+    await corps.head("AUS", await corps.post("AUS", "Nadi", "consulate"), "G-Australia", "consul",
+                     presented=110, exequatur=100)
+    # 16(4): acting heads after all heads, by the date they assumed functions.
+    corps.vice = await corps.post("FRA", "Labasa", "vice-consulate")
+    await corps.sending["FRA"].act("posts", corps.vice["id"], "designate-acting-head", {
+        "person": {"full_name": "H-Acting-France", "nationalities": ["FRA"]}, "from": d(50),
+        "notified_by": "diplomatic-mission", "is_diplomatic_agent": True, "effective_date": d(55)})
+    savusavu = await corps.post("JPN", "Savusavu", "vice-consulate")
+    wrong = await corps.sending["JPN"].act("posts", savusavu["id"], "designate-acting-head", {
+        "person": {"full_name": "I-Acting-Japan", "nationalities": ["JPN"]}, "from": d(60),
+        "notified_by": "diplomatic-mission", "is_consular_officer": True}, expect=409)
+    assert wrong["article"] == "VCCR 15(2)"  # Japan keeps no mission in Fiji: the head of post notifies
+    acting = await corps.sending["JPN"].act("posts", savusavu["id"], "designate-acting-head", {
+        "person": {"full_name": "I-Acting-Japan", "nationalities": ["JPN"]}, "from": d(60),
+        "notified_by": "head-of-post", "is_consular_officer": True, "effective_date": d(58)})
+    assert acting["acting_head"]["late_notice"] is True and acting["acting_head"]["consent_required"] is False
+    # 16(6) and Art. 21: an officer of A-France's post, after every head.
+    officer = await corps.sending["FRA"].post(f"/v1/posts/{suva_fra['id']}/members", {
+        "role": "officer", "category": "career", "effective_date": d(700),
+        "person": {"full_name": "J-Officer-France", "nationalities": ["FRA"]}}, expect=201)
+    await corps.sending["FRA"].act("members", officer["id"], "notify-arrival", {"effective_date": d(40)})
+    await corps.sending["FRA"].act("members", officer["id"], "enter-duties", {"effective_date": d(40)})
+    wrong = await corps.sending["FRA"].act("posts", suva_fra["id"], "notify-officer-precedence", {
+        "order": [officer["id"]], "notified_by": "head-of-post"}, expect=409)
+    assert wrong["article"] == "VCCR 21"  # France has an embassy: its mission notifies
+    post = await corps.sending["FRA"].act("posts", suva_fra["id"], "notify-officer-precedence", {
+        "order": [corps.fra_head["id"], officer["id"]], "notified_by": "diplomatic-mission"})
+    assert post["officer_order"][-1]["order"] == [corps.fra_head["id"], officer["id"]]
+    return corps
+
+
+ORDER = ["B-Japan", "C-Australia", "A-France", "D-United-States", "E-France", "G-Australia", "F-Japan",
+         "I-Acting-Japan", "H-Acting-France", "J-Officer-France"]
+
+
+async def test_every_paragraph_of_article_16_in_one_list(corps):
+    listing = await corps.listing()
+    assert names(listing) == ORDER
+    entries = {e["full_name"]: e for e in listing["entries"]}
+    assert listing["dean"] == entries["B-Japan"]["member_id"]  # the first head, by usage
+    assert entries["B-Japan"]["precedence_date"] == d(120)  # 16(2): kept after the exequatur
+    assert entries["G-Australia"]["tie_break"] == entries["F-Japan"]["tie_break"] == "sending-state-name"
+    assert entries["A-France"]["tie_break"] is None
+    assert [entries[n]["acting"] for n in ("I-Acting-Japan", "H-Acting-France")] == [True, True]
+    assert entries["I-Acting-Japan"]["precedence_date"] == d(60)  # 16(4): the date assumed
+    assert [e["rank"] for e in listing["entries"]] == list(range(1, len(ORDER) + 1))
+
+
+async def test_a_past_date_and_an_ended_head(corps):
+    await corps.sending["FRA"].act("members", corps.consul["id"], "notify-termination", {"effective_date": d(5)})
+    assert "E-France" not in names(await corps.listing())
+    before = await corps.listing(on=d(10))
+    assert names(before) == ORDER  # as the list stood ten days ago, from the register
+    long_ago = await corps.listing(on=d(115))
+    assert names(long_ago) == ["B-Japan", "D-United-States", "E-France"]
+
+
+async def test_acting_head_ends_when_a_new_head_is_admitted(corps):
+    fra = corps.sending["FRA"]
+    head = await fra.post(f"/v1/posts/{corps.vice['id']}/members", {
+        "role": "head", "category": "career", "class": "vice-consul",
+        "person": {"full_name": "K-France", "nationalities": ["FRA"]}}, expect=201)
+    await fra.act("members", head["id"], "present-instrument")
+    await corps.fji.act("members", head["id"], "grant-exequatur")
+    for _ in range(100):  # the post hears of the admission by a durable signal (15(1))
+        post = await fra.get(f"/v1/posts/{corps.vice['id']}")
+        if post["acting_head"] is None:
+            break
+        await asyncio.sleep(0.1)
+    assert post["acting_head"] is None
+    assert post["past_acting_heads"][-1]["end_basis"] == "VCCR 15(1): a new head was admitted"
+    assert post["acts"][-1]["act"] == "head-admitted" and post["acts"][-1]["article"] == "VCCR 15(1)"
+    now = names(await corps.listing())
+    assert "H-Acting-France" not in now and now.index("K-France") == now.index("I-Acting-Japan") - 1
+
+
+async def test_csv_and_printable_list_rendered_in_chromium(corps, http, tmp_path):
+    response = await http.get("/v1/precedence/FJI", headers={**corps.fji.headers, "Accept": "text/csv"},
+                              params={"on": d(10)})
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["full_name"] for r in rows] == ORDER and rows[0]["class"] == "consul-general"
+
+    response = await http.get("/v1/precedence/FJI", headers={**corps.fji.headers, "Accept": "text/html"},
+                              params={"on": d(10)})
+    assert response.headers["content-type"].startswith("text/html")
+    page = tmp_path / "consular-list.html"
+    page.write_text(response.text)
+    artifacts = Path(__file__).parent / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    chromium = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                f"--user-data-dir={tmp_path / 'profile'}"]
+    dom = subprocess.run([*chromium, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=60)
+    rendered = [line.split("<td class=\"name\">")[1].split("<")[0]
+                for line in dom.stdout.replace("<tr", "\n<tr").splitlines() if "class=\"name\"" in line]
+    assert rendered == ORDER
+    assert "Dean of the consular corps: <strong>B-Japan</strong>" in dom.stdout
+    assert "Acting heads of post (Art. 16(4))" in dom.stdout and "changes with every" in dom.stdout
+    shot = artifacts / "consular-list.png"
+    subprocess.run([*chromium, f"--screenshot={shot}", "--window-size=1200,1400", page.as_uri()],
+                   capture_output=True, timeout=60, check=True)
+    assert shot.stat().st_size > 10_000
