@@ -56,9 +56,12 @@ def deliver_notifications(record_id: str) -> DeliveryResult:
         else:
             _write_outbox(row["id"], document)
             channel = "outbox"
-        at = queries.mark_delivered(engine, row["id"], channel, datetime.now(UTC))
-        delivered.append(Delivered(id=row["id"], recipient=row["recipient"], delivered_at=at))
+        queries.mark_delivered(engine, row["id"], channel, datetime.now(UTC))
         activity.heartbeat(row["id"])
+    # Every delivered notice of the record, not only this attempt's: an earlier attempt may have
+    # delivered one and failed before it could report it.
+    for row in queries.delivered(engine, record_id):
+        delivered.append(Delivered(id=row["id"], recipient=row["recipient"], delivered_at=row["delivered_at"]))
     return DeliveryResult(delivered=delivered)
 
 

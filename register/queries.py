@@ -150,6 +150,18 @@ def undelivered(engine: Engine, record_id: str) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
+def delivered(engine: Engine, record_id: str) -> list[dict[str, Any]]:
+    query = select(notifications.c.id, notifications.c.recipient, notifications.c.delivered_at).where(
+        and_(notifications.c.record_id == record_id, notifications.c.delivered_at.is_not(None))
+    ).order_by(notifications.c.delivered_at, notifications.c.id)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    for row in rows:
+        if row["delivered_at"].tzinfo is None:
+            row["delivered_at"] = row["delivered_at"].replace(tzinfo=UTC)
+    return rows
+
+
 def notification(engine: Engine, notice_id: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
         row = conn.execute(select(notifications).where(notifications.c.id == notice_id)).first()

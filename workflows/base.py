@@ -79,7 +79,8 @@ class LifecycleWorkflow:
         self.case = Case(lifecycle, lifecycle.record.model_validate(start.record))
         self.created = start.created
         self.lock = asyncio.Lock()
-        self.deliveries_due = False
+        self.deliveries_due = start.deliveries_due
+        self.delivering: asyncio.Task[None] | None = None
         self.wake = False
         for act in lifecycle.acts:
             if not act.automatic:
@@ -233,33 +234,52 @@ class LifecycleWorkflow:
         return min(pending, key=lambda p: p[0]) if pending else (None, None)
 
     async def _live(self) -> None:
-        await workflow.wait_condition(lambda: self.created)
+        if workflow.patched("bounded-creation-wait"):
+            try:
+                # A creation refused by its validator leaves nothing to wait for.
+                await workflow.wait_condition(lambda: self.created, timeout=timedelta(minutes=10),
+                                              timeout_summary="Waiting for the creating act")
+            except asyncio.TimeoutError:
+                return
+        else:
+            await workflow.wait_condition(lambda: self.created)
         self._describe()
         while True:
             deadline, timer = self._next_deadline()
             if deadline is not None and deadline > workflow.now():
                 try:
                     await workflow.wait_condition(
-                        lambda: self.wake or self.deliveries_due, timeout=deadline - workflow.now(),
+                        lambda: self.wake or self._delivery_ready(), timeout=deadline - workflow.now(),
                         timeout_summary=f"{timer.label}, {timer.article}, ends {deadline:%Y-%m-%d %H:%M} UTC",
                     )
                 except asyncio.TimeoutError:
                     pass
             elif deadline is None:
-                await workflow.wait_condition(lambda: self.wake or self.deliveries_due)
+                await workflow.wait_condition(lambda: self.wake or self._delivery_ready())
             self.wake = False
-            if self.deliveries_due:
-                await self._deliver()
+            if self._delivery_ready():
+                if workflow.patched("deliveries-beside-deadlines"):
+                    # Deliveries run beside the deadlines: a webhook that is down delays no period.
+                    self.delivering = asyncio.create_task(self._deliver_beside())
+                else:
+                    await self._deliver()
             deadline, timer = self._next_deadline()
             if deadline is not None and deadline <= workflow.now():
                 await self._automatic(timer.act, ActBody(effective_date=deadline.date()))
-            if self.LIFECYCLE.final(self.record) and not self.deliveries_due:
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if self.LIFECYCLE.final(self.record) and not self.deliveries_due:
+            if self.LIFECYCLE.final(self.record) and self._quiet():
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._quiet())
+                if self.LIFECYCLE.final(self.record):
                     return
             if workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(StartInput(record=self.record_query(), created=True))
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._quiet())
+                workflow.continue_as_new(StartInput(record=self.record_query(), created=True,
+                                                    deliveries_due=self.deliveries_due))
+
+    def _delivery_ready(self) -> bool:
+        return self.deliveries_due and (self.delivering is None or self.delivering.done())
+
+    def _quiet(self) -> bool:
+        return not self.deliveries_due and (self.delivering is None or self.delivering.done())
 
     async def _deliver(self) -> None:
         self.deliveries_due = False
@@ -271,6 +291,10 @@ class LifecycleWorkflow:
         for delivered in result.delivered:
             if delivered.recipient == "district-authorities":
                 await self._automatic("district-authorities-notified", Delivery(delivered_at=delivered.delivered_at))
+
+    async def _deliver_beside(self) -> None:
+        await self._deliver()
+        self.wake = True  # the loop looks again: the lifecycle may now be final
 
     def _describe(self) -> None:
         """Keep the Web UI's view current: search attributes and a short Markdown status."""

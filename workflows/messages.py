@@ -15,6 +15,7 @@ class StartInput(BaseModel):
 
     record: dict[str, Any]
     created: bool = False
+    deliveries_due: bool = False
 
 
 class ActRequest(BaseModel):
