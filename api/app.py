@@ -9,10 +9,12 @@ import hashlib
 import uuid
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 import structlog
-from fastapi import Body, FastAPI, Header, Query, Request
+from pydantic import ValidationError
+from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import (Client, WithStartWorkflowOperation, WorkflowUpdateFailedError)
@@ -38,6 +40,7 @@ from workflows.lifecycles import MemberWorkflow, PostWorkflow, RelationsWorkflow
 from workflows.messages import ActRequest, StartInput
 
 log = structlog.get_logger("exequatur.api")
+Caller = Annotated[Principal, Depends(authenticate)]  # resolved before the body: 401 comes first
 
 KINDS: dict[str, tuple[Lifecycle[Any], Any, str]] = {
     "relations": (RELATIONS, RelationsWorkflow, "/v1/relations/{record_id}"),
@@ -132,7 +135,8 @@ class Service:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 raise Problem(409, f"The {kind}'s lifecycle has ended; the register keeps its record",
                               state=record["state"], allowed_acts=[]) from None
-            raise
+            raise Problem(503, f"The workflow service did not answer ({exc.status.name}); retry with the "
+                          "same Idempotency-Key") from None
         log.info("act accepted", kind=kind, record_id=record_id, act=act.name, article=act.article)
         return await self.view(principal, kind, await self.db(queries.get_record, record_id, kind))
 
@@ -173,6 +177,9 @@ class Service:
                 act.name, request, start_workflow_operation=start, id=update_id))
         except WorkflowUpdateFailedError as exc:
             raise from_failure(exc.cause) from None
+        except RPCError as exc:
+            raise Problem(503, f"The workflow service did not answer ({exc.status.name}); retry with the "
+                          "same Idempotency-Key") from None
         log.info("record created", kind=kind, record_id=record["id"], act=act.name)
         return await self.view(principal, kind, await self.db(queries.get_record, record["id"], kind))
 
@@ -186,7 +193,8 @@ def from_failure(cause: BaseException | None) -> Problem:
             details["errors"] = [{"field": ".".join(map(str, e["loc"])) or "body", "msg": e["msg"], "type": e["type"]}
                                  for e in details["errors"]]
         return Problem(status, cause.message, **details)
-    raise cause or RuntimeError("update failed without a cause")
+    log.error("act failed in the workflow", cause=repr(cause))
+    return Problem(503, "The act could not be completed now; retry with the same Idempotency-Key")
 
 
 def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
@@ -242,10 +250,9 @@ def _routes(app: FastAPI) -> None:
 
     # ---- relations ----------------------------------------------------------------
     @app.post("/v1/relations", status_code=201, tags=["relations"])
-    async def establish_relations(request: Request, body: EstablishBody,
+    async def establish_relations(request: Request, principal: Caller, body: EstablishBody,
                                   idempotency_key: str | None = Header(None)) -> dict[str, Any]:
         """Consular relations by mutual consent (VCCR 2(1)), or implied by diplomatic relations (2(2))."""
-        principal = authenticate(request)
         if principal.state is None:
             raise Problem(403, "Only a State establishes consular relations (VCCR 2(1))", article="VCCR 2(1)")
         if body.with_state == principal.state:
@@ -271,17 +278,15 @@ def _routes(app: FastAPI) -> None:
         return await service.create(principal, "relations", record, body, Party.EITHER, update_id, created=bool(existing))
 
     @app.get("/v1/relations", tags=["relations"])
-    async def list_relations(request: Request) -> list[dict[str, Any]]:
-        principal = authenticate(request)
+    async def list_relations(request: Request, principal: Caller) -> list[dict[str, Any]]:
         rows = await _service(request).db(queries.list_records, "relations")
         return [r for r in rows if can_read(principal, r)]
 
     # ---- posts ----------------------------------------------------------------------
     @app.post("/v1/posts", status_code=201, tags=["posts"])
-    async def request_post(request: Request, body: PostRequest,
+    async def request_post(request: Request, principal: Caller, body: PostRequest,
                            idempotency_key: str | None = Header(None)) -> dict[str, Any]:
         """The sending State asks the receiving State's consent to a post (VCCR 4(1)-(2), 4(4))."""
-        principal = authenticate(request)
         service = _service(request)
         if principal.state is None:
             raise Problem(403, "Only the sending State requests a post (VCCR 4(1))", article="VCCR 4(1)")
@@ -307,33 +312,30 @@ def _routes(app: FastAPI) -> None:
                 raise Problem(409, "A vice-consulate or consular agency may be opened by an open consulate-general "
                               "or consulate of the same sending State in the same receiving State",
                               article="VCCR 4(4)", state=parent["state"])
-        post_id = f"{ss}-{rs}-{update_id[:8]}".upper() if idempotency_key else f"{ss}-{rs}-{uuid.uuid4().hex[:8].upper()}"
+        post_id = f"{ss}-{rs}-{update_id[:12].upper()}"
         record = Post(id=post_id, sending_state=ss, receiving_state=rs, seat=body.seat,
                       classification=body.classification, district=body.district,
                       headed_by=body.headed_by, parent_post_id=body.parent_post_id)
         return await service.create(principal, "post", record.model_dump(mode="json"), body, Party.SS, update_id)
 
     @app.get("/v1/posts", tags=["posts"])
-    async def list_posts(request: Request, sending_state: str | None = None, receiving_state: str | None = None,
+    async def list_posts(request: Request, principal: Caller, sending_state: str | None = None, receiving_state: str | None = None,
                          state: str | None = None) -> list[dict[str, Any]]:
         """Posts visible to the caller, filtered by sending State, receiving State and state."""
-        principal = authenticate(request)
         rows = await _service(request).db(queries.list_records, "post", sending_state=sending_state,
                                           receiving_state=receiving_state, state=state)
         return [r for r in rows if can_read(principal, r)]
 
     @app.get("/v1/posts/{record_id}", tags=["posts"])
-    async def get_post(request: Request, record_id: str) -> dict[str, Any]:
-        principal = authenticate(request)
+    async def get_post(request: Request, principal: Caller, record_id: str) -> dict[str, Any]:
         service = _service(request)
         return await service.view(principal, "post", await service.load(principal, "post", record_id))
 
     # ---- members --------------------------------------------------------------------
     @app.post("/v1/posts/{post_id}/members", status_code=201, tags=["members"])
-    async def appoint_member(request: Request, post_id: str, body: Appointment,
+    async def appoint_member(request: Request, principal: Caller, post_id: str, body: Appointment,
                              idempotency_key: str | None = Header(None)) -> dict[str, Any]:
         """The sending State appoints a head of post or a member of the staff (VCCR 10, 11, 19)."""
-        principal = authenticate(request)
         service = _service(request)
         post = await service.load(principal, "post", post_id)
         if Party.SS not in parties_of(principal, post):
@@ -355,35 +357,31 @@ def _routes(app: FastAPI) -> None:
                                     Party.SS, update_id)
 
     @app.get("/v1/posts/{post_id}/members", tags=["members"])
-    async def list_members(request: Request, post_id: str) -> list[dict[str, Any]]:
+    async def list_members(request: Request, principal: Caller, post_id: str) -> list[dict[str, Any]]:
         """The members of a post, every tenure, as the register holds them."""
-        principal = authenticate(request)
         service = _service(request)
         await service.load(principal, "post", post_id)
         return await service.db(queries.list_records, "member", post_id=post_id)  # type: ignore[no-any-return]
 
     @app.get("/v1/members/{record_id}", tags=["members"])
-    async def get_member(request: Request, record_id: str) -> dict[str, Any]:
-        principal = authenticate(request)
+    async def get_member(request: Request, principal: Caller, record_id: str) -> dict[str, Any]:
         service = _service(request)
         return await service.view(principal, "member", await service.load(principal, "member", record_id))
 
     @app.get("/v1/members/{record_id}/status", tags=["members"])
-    async def status_certificate(request: Request, record_id: str, on: date = Query(...)) -> StatusCertificate:
+    async def status_certificate(request: Request, principal: Caller, record_id: str, on: date = Query(...)) -> StatusCertificate:
         """The status certificate (Samoa Act s.21): whether privileges applied on a date, from
         which act and article they began and ended (VCCR 53)."""
-        principal = authenticate(request)
         member = Member.model_validate(await _service(request).load(principal, "member", record_id))
         return certificate(member, on)
 
     # ---- precedence -----------------------------------------------------------------
     @app.get("/v1/precedence/{receiving_state}", tags=["precedence"],
              responses={200: {"content": {"text/html": {}, "text/csv": {}}}})
-    async def precedence(request: Request, receiving_state: StateCode, on: date | None = None) -> Any:
+    async def precedence(request: Request, principal: Caller, receiving_state: StateCode, on: date | None = None) -> Any:
         """The consular list of a receiving State in order of precedence (VCCR 16), as it stood on
         `on` (default today), read from the register. `Accept: text/html` gives the printable list,
         `text/csv` a spreadsheet."""
-        authenticate(request)
         service = _service(request)
         on = on or date.today()
         members, posts, profile = await service.db(consular_list_facts, receiving_state)
@@ -397,9 +395,8 @@ def _routes(app: FastAPI) -> None:
 
     # ---- profiles -------------------------------------------------------------------
     @app.put("/v1/profiles/{state}", tags=["profiles"])
-    async def put_profile(request: Request, state: StateCode, profile: Profile) -> dict[str, Any]:
+    async def put_profile(request: Request, principal: Caller, state: StateCode, profile: Profile) -> dict[str, Any]:
         """The receiving State's national law and usage (VCCR 10(2), 20, 22(3), 68); by that State or admin."""
-        principal = authenticate(request)
         if principal.state != state and principal.role != "admin":
             raise Problem(403, "A profile is set by its own State or an admin")
         document = profile.model_dump(mode="json")
@@ -407,10 +404,15 @@ def _routes(app: FastAPI) -> None:
         return document
 
     @app.get("/v1/profiles/{state}", tags=["profiles"])
-    async def get_profile(request: Request, state: StateCode) -> dict[str, Any]:
-        authenticate(request)
+    async def get_profile(request: Request, principal: Caller, state: StateCode) -> dict[str, Any]:
         stored = await _service(request).db(queries.get_profile, state)
-        return Profile.model_validate(stored or {}).model_dump(mode="json")
+        document = Profile.model_validate(stored or {}).model_dump(mode="json")
+        if principal.state != state and not principal.reads_everything:
+            # Ceilings are keyed by post id: a stranger must not learn that a post exists.
+            posts = {p["id"] for p in await _service(request).db(queries.list_records, "post", receiving_state=state)
+                     if can_read(principal, p)}
+            document["staff_ceiling"] = {k: v for k, v in document["staff_ceiling"].items() if k in posts}
+        return document
 
     # ---- acts, generated from the declarations --------------------------------------
     for kind, (lifecycle, _, prefix) in KINDS.items():
@@ -433,10 +435,12 @@ def consular_list_facts(engine: Any, receiving_state: str) -> tuple[list[Member]
 def _act_route(app: FastAPI, kind: str, prefix: str, act: Act) -> None:
     body_model = act.body
 
-    async def endpoint(request: Request, record_id: str, body: Any = Body(None),
+    async def endpoint(request: Request, principal: Caller, record_id: str, body: Any = Body(None),
                        idempotency_key: str | None = Header(None)) -> dict[str, Any]:
-        principal = authenticate(request)
-        parsed = body if isinstance(body, ActBody) else body_model()
+        try:
+            parsed = body if isinstance(body, ActBody) else body_model.model_validate({})
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors(include_url=False)) from None
         return await _service(request).act(principal, kind, record_id, act, parsed, idempotency_key)
 
     endpoint.__annotations__["body"] = body_model | None  # type: ignore[operator]
@@ -454,8 +458,7 @@ def _unknown_act_route(app: FastAPI, kind: str, prefix: str, lifecycle: Lifecycl
     names = [a.name for a in lifecycle.acts if not a.automatic and not a.creates]
 
     @app.post(f"{prefix}/acts/{{act}}", include_in_schema=False)
-    async def unknown(request: Request, record_id: str, act: str) -> None:
-        authenticate(request)
+    async def unknown(request: Request, principal: Caller, record_id: str, act: str) -> None:
         raise Problem(404, f"No act '{act}' on a {kind}; acts: {', '.join(names)}")
 
 

@@ -41,6 +41,9 @@ def load_tokens(path: Path) -> list[TokenEntry]:
         digest = bytes.fromhex(key[7:]) if key.startswith("sha256:") else hashlib.sha256(key.encode()).digest()
         state, role = spec.get("state"), spec.get("role")
         name = spec.get("name") or (f"state:{state}" if state else f"role:{role}")
+        if len(name) > 64 or (state is None) == (role is None) or role not in (None, "auditor", "admin"):
+            raise ValueError(f"tokens file: an entry needs a state or a role (auditor, admin) and a name of "
+                             f"at most 64 characters; see {path}")
         entries.append(TokenEntry(digest, Principal(name=name, state=state, role=role)))
     return entries
 

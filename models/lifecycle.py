@@ -179,9 +179,8 @@ class Case:
             self.record.state = self.lifecycle.states(value)
 
     def may(self, act: str) -> bool:
-        if self.lifecycle.act(act) is None:
-            return False
-        return bool(getattr(self, f"may_{act}")())
+        check = getattr(self, f"may_{act}", None)  # a creating act has no transition to check
+        return bool(check()) if check is not None else False
 
     def allowed(self, parties: Iterable[Party]) -> list[str]:
         parties = set(parties)

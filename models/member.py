@@ -216,8 +216,8 @@ not_on_duty = _rule("not_on_duty", "VCCR 12(3)", "The member has already entered
 not_arrived = _rule("not_arrived", "VCCR 24(1)(a)", "The arrival is already notified", lambda m: m.arrived_on is None)
 before_duties = _rule("unacceptable_window", "VCCR 23(3)",
                       "A person may be declared not acceptable only before arriving or, if already in the "
-                      "receiving State, before entering upon duties; use persona non grata (23(1))",
-                      lambda m: m.entered_duties_on is None and (m.arrived_on is None or m.person.permanent_resident))
+                      "receiving State, before entering upon duties; after that only 23(1) is open",
+                      lambda m: m.entered_duties_on is None)
 recall_not_refused = _rule("recall_not_refused", "VCCR 23(2)", "The sending State has already refused the recall",
                            lambda m: not m.recall_refused)
 recall_grounds = _rule("recall_period_over_or_refused", "VCCR 23(2)",
@@ -372,6 +372,15 @@ def _departure_dated(m: Member, body: Departure) -> tuple[str, str] | None:
     return None
 
 
+def _after_recall_grounds(m: Member, body: ActBody) -> tuple[str, str] | None:
+    """23(2): on expiry grounds the act cannot be dated inside the recall period."""
+    if m.recall_refused or m.recall_deadline is None or body.effective_date is None:
+        return None
+    if body.effective_date < m.recall_deadline.date():
+        return "VCCR 23(2)", f"The recall period ran until {m.recall_deadline.date()}; the act cannot be dated before"
+    return None
+
+
 def _arrival_dated(m: Member, body: Arrival) -> tuple[str, str] | None:
     arrived = body.arrived_on or body.effective_date
     if arrived and m.appointed_on and arrived < m.appointed_on:
@@ -467,11 +476,11 @@ MEMBER = Lifecycle(
             (Route(IN_FUNCTIONS, "terminated"),), effect=_ended("VCCR 25(a)"), periods=DEPARTURE),
         Act("withdraw-exequatur", Party.RS, "VCCR 25(b)", "The receiving State withdraws the exequatur.",
             (Route(("recall-requested",), "terminated", (has_exequatur, recall_grounds)),),
-            effect=_ended("VCCR 23(2), 25(b)"), periods=DEPARTURE),
+            effect=_ended("VCCR 23(2), 25(b)"), periods=DEPARTURE, admissible=_after_recall_grounds),
         Act("cease-to-consider", Party.RS, "VCCR 25(c)",
             "The receiving State ceases to consider the person a member of the consular staff.",
             (Route(("recall-requested",), "terminated", (recall_grounds,)),),
-            effect=_ended("VCCR 23(2), 25(c)"), periods=DEPARTURE),
+            effect=_ended("VCCR 23(2), 25(c)"), periods=DEPARTURE, admissible=_after_recall_grounds),
         Act("notify-departure", Party.SS, "VCCR 53(3)", "Final departure; privileges end (53(3)).",
             (Route(ENDED, "departed", (window_open,)),), body=Departure, effect=_departure,
             admissible=_departure_dated),
@@ -545,6 +554,5 @@ def certificate(member: Member, on: date) -> StatusCertificate:
         member_id=member.id, on=on, privileges=holds,
         began=began if began and began.on <= on else None,
         ended=ended if ended and ended.on <= on else None,
-        # Art. 53(4) covers acts performed in the exercise of functions, so only once they began.
-        official_acts_immunity=p.began_on is not None and p.began_on <= on,
+        official_acts_immunity=True,  # Art. 53(4): for official acts, without limit of time
     )

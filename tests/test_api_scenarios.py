@@ -150,13 +150,14 @@ async def test_staff_declared_unacceptable_before_arrival_and_withdrawn(http):
     member = await fra.act("members", member["id"], "withdraw-appointment")
     assert member["state"] == "withdrawn" and member["end_ground"] == "VCCR 23(3)"
 
-    # Once arrived from abroad, 23(3) is closed: only persona non grata (23(1)) remains.
+    # Once on duty, 23(3) is closed: only persona non grata (23(1)) remains.
     other = await fra.post(f"/v1/posts/{post['id']}/members", staff, expect=201)
     await fra.act("members", other["id"], "notify-arrival")
-    refused = await wsm.act("members", other["id"], "declare-unacceptable", expect=409)
-    assert refused["article"] == "VCCR 23(3)" and "declare-non-grata" in refused["allowed_acts"]
+    assert "declare-unacceptable" in (await wsm.get(f"/v1/members/{other['id']}"))["allowed_acts"]
     member = await fra.act("members", other["id"], "enter-duties")
     assert member["state"] == "admitted"  # staff enter duties without an exequatur (19(1))
+    refused = await wsm.act("members", other["id"], "declare-unacceptable", expect=409)
+    assert refused["article"] == "VCCR 23(3)" and "declare-non-grata" in refused["allowed_acts"]
 
 
 async def test_persona_non_grata_recall_refused_opens_23_2_at_once(http):
@@ -239,6 +240,15 @@ async def test_who_may_act_and_read(http):
     assert unknown.status_code == 401 and unknown.headers["content-type"] == "application/problem+json"
     assert (await http.get(f"/v1/members/{member['id']}")).status_code == 401
     assert (await fra.act("members", member["id"], "no-such-act", expect=404))["detail"].startswith("No act")
+    # 401 comes before the body is read; a required body left out is a 422 naming its fields.
+    bad = await http.post(f"/v1/members/{member['id']}/acts/notify-arrival", json={"arrived_on": 5},
+                          headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401
+    # A malformed body is named before any record is looked up: the same 422 whether or not it exists.
+    assert (await nzl.act("members", member["id"], "notify-arrival", {"arrived_on": 5}, expect=422))
+    assert (await nzl.act("members", "M-NOSUCHMEMBER", "notify-arrival", {"arrived_on": 5}, expect=422))
+    empty = await fra.act("posts", post["id"], "request-change", None, expect=422)
+    assert empty["status"] == 422 and "seat" in empty["detail"] + str(empty.get("errors"))
     after = await wsm.get(f"/v1/members/{member['id']}")
     assert [a["act"] for a in after["acts"]] == ["appoint", "present-instrument"]  # nothing recorded
 
