@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -51,9 +51,11 @@ def _head_key(item: Listed, tie_break: str) -> tuple:  # type: ignore[type-arg]
 
 
 def _last_resort(item: Listed, tie_break: str) -> tuple:  # type: ignore[type-arg]
+    # Ids, then the name, make the order total even for two acting heads of one post.
     if tie_break == "sending-state-name":
-        return (STATE_NAMES.get(item.sending_state, item.sending_state), item.post_id, item.member_id or "")
-    return (item.post_id, item.member_id or "")
+        return (STATE_NAMES.get(item.sending_state, item.sending_state), item.post_id, item.member_id or "",
+                item.full_name)
+    return (item.post_id, item.member_id or "", item.full_name)
 
 
 def order(listed: Iterable[Listed], tie_break: str = "sending-state-name") -> list[Entry]:
@@ -72,7 +74,7 @@ def order(listed: Iterable[Listed], tie_break: str = "sending-state-name") -> li
         (i for i in items if i.standing == "officer"),
         key=lambda i: (post_rank.get(i.post_id, len(items)), i.post_id,
                        i.officer_position if i.officer_position is not None else len(items),
-                       i.precedence_date or date.max, i.member_id or ""),
+                       i.precedence_date or date.max, i.member_id or "", i.full_name),
     )
     head_keys: dict[tuple, int] = {}  # type: ignore[type-arg]
     for head in heads:
@@ -88,8 +90,9 @@ def order(listed: Iterable[Listed], tie_break: str = "sending-state-name") -> li
             head_keys[_head_key(item, tie_break)] > 1 if item.standing == "head"
             else acting_keys[item.precedence_date] > 1 if item.standing == "acting" else False
         )
-        entries.append(Entry(**item.model_dump(), rank=rank, acting=item.standing == "acting",
-                             tie_break=tie_break if tied else None))
+        # Built from validated fields without validating again: the list may hold thousands.
+        entries.append(Entry.model_construct(**dict(item), rank=rank, acting=item.standing == "acting",
+                                             tie_break=tie_break if tied else None))
     return entries
 
 
@@ -107,14 +110,15 @@ def listed_on(members: Iterable[Member], posts: Iterable[Post], on: date) -> lis
         post = posts.get(m.post_id)
         if post is None or not in_functions_on(m, on):
             continue
-        common = dict(member_id=m.id, post_id=m.post_id, sending_state=m.sending_state, seat=m.seat or post.seat,
+        common: dict[str, Any] = dict(member_id=m.id, post_id=m.post_id, sending_state=m.sending_state, seat=m.seat or post.seat,
                       full_name=m.person.full_name, category=m.category,
                       diplomatic_acts=m.diplomatic_acts == "consented")
         if m.role == "head":
             admitted = [d for d in (m.provisionally_admitted_on, m.exequatur_granted_on) if d and d <= on]
             if admitted:
-                out.append(Listed(**common, standing="head", class_=m.class_, precedence_date=min(admitted),
-                                  instrument_presented_on=m.instrument_presented_on))
+                out.append(Listed.model_construct(**common, standing="head", class_=m.class_,
+                                                  precedence_date=min(admitted), officer_position=None,
+                                                  instrument_presented_on=m.instrument_presented_on))
         elif m.role == "officer":
             began = [d for d in (m.entered_duties_on, m.exequatur_granted_on) if d and d <= on]
             if began:
