@@ -156,11 +156,11 @@ def new_member(member_id: str, post: Post, profile: Profile, request: Appointmen
     instrument = request.instrument
     if request.role == "head" or request.request_exequatur:
         instrument = instrument or "commission"
+    particulars = {name: getattr(request, name) for name in Particulars.model_fields}
     return Member(
+        **{**particulars, "instrument": instrument},
         id=member_id, post_id=post.id, sending_state=post.sending_state,
-        receiving_state=post.receiving_state, role=request.role, category=request.category,
-        class_=request.class_, person=request.person, instrument=instrument,
-        request_exequatur=request.request_exequatur, needs_nationality_consent=consent_article,
+        receiving_state=post.receiving_state, needs_nationality_consent=consent_article,
         seat=post.seat, district=post.district,
     )
 

@@ -192,3 +192,50 @@ async def test_csv_and_printable_list_rendered_in_chromium(corps, http, tmp_path
     subprocess.run([*chromium, f"--screenshot={shot}", "--window-size=1200,1400", page.as_uri()],
                    capture_output=True, timeout=60, check=True)
     assert shot.stat().st_size > 10_000
+
+
+async def test_acting_head_consent_privileges_and_resumption(corps):
+    """15(2): consent awaited for an acting head who is neither diplomat nor consular officer;
+    15(4): RS may object to diplomatic privileges; 15(1): the period ends when the head resumes."""
+    aus = corps.sending["AUS"]
+    post = await corps.post("AUS", "Rakiraki", "vice-consulate")
+    post = await aus.act("posts", post["id"], "designate-acting-head", {
+        "person": {"full_name": "L-Acting-Australia", "nationalities": ["AUS"]}, "from": TODAY.isoformat(),
+        "notified_by": "head-of-post"})
+    assert post["acting_head"]["consent_required"] is True and post["acting_head"]["late_notice"] is False
+    assert "L-Acting-Australia" not in names(await corps.listing())  # not admitted before consent
+    await aus.act("posts", post["id"], "consent-acting-head", expect=403)
+    post = await corps.fji.act("posts", post["id"], "consent-acting-head")
+    assert "L-Acting-Australia" in names(await corps.listing())
+    refused = await corps.fji.act("posts", post["id"], "object-to-diplomatic-privileges", expect=409)
+    assert refused["article"] == "VCCR 15(4)"  # not a diplomat: nothing to object to
+    post = await aus.act("posts", post["id"], "end-acting-head")
+    assert post["acting_head"] is None and post["past_acting_heads"][-1]["end_basis"] == "VCCR 15(1): the head resumed"
+    assert "L-Acting-Australia" not in names(await corps.listing())
+
+
+async def test_diplomatic_acts_and_joint_appointment(corps):
+    """17(1): only where SS has no diplomatic mission; 17(2) recorded; 18: consent before duties."""
+    jpn, fra = corps.sending["JPN"], corps.sending["FRA"]
+    listing = await corps.listing()
+    japan_head = next(e for e in listing["entries"] if e["full_name"] == "B-Japan")
+    refused = await fra.act("members", corps.fra_head["id"], "authorize-diplomatic-acts", expect=409)
+    assert refused["article"] == "VCCR 17(1)"  # France keeps an embassy in Fiji
+    await jpn.act("members", japan_head["member_id"], "authorize-diplomatic-acts")
+    member = await corps.fji.act("members", japan_head["member_id"], "consent-diplomatic-acts")
+    assert member["diplomatic_acts"] == "consented"
+    listing = await corps.listing()
+    assert next(e for e in listing["entries"] if e["full_name"] == "B-Japan")["diplomatic_acts"] is True
+    member = await jpn.act("members", japan_head["member_id"], "notify-igo-representation",
+                           {"organization": "Pacific Islands Forum"})
+    assert member["igo_representation"][0]["organization"] == "Pacific Islands Forum"
+
+    post = await corps.post("AUS", "Levuka", "consulate")
+    joint = await corps.sending["AUS"].post(f"/v1/posts/{post['id']}/members", {
+        "role": "officer", "category": "career", "appointed_also_by": ["NZL"],
+        "person": {"full_name": "M-Joint", "nationalities": ["AUS"]}}, expect=201)
+    refused = await corps.sending["AUS"].act("members", joint["id"], "enter-duties", expect=409)
+    assert refused["article"] == "VCCR 18"
+    await corps.fji.act("members", joint["id"], "consent-joint-appointment")
+    member = await corps.sending["AUS"].act("members", joint["id"], "enter-duties")
+    assert member["state"] == "admitted" and member["joint_appointment_consented_on"]
