@@ -89,6 +89,7 @@ class Service:
         if kind == "post":
             profile = Profile.model_validate(await self.db(queries.get_profile, record["receiving_state"]) or {})
             facts["acting_heads_need_consent"] = profile.acting_heads_need_consent
+            facts["relations_severed"] = relations.get("state") == "severed"
         return facts
 
     async def view(self, principal: Principal, kind: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -312,6 +313,8 @@ def _routes(app: FastAPI) -> None:
                 raise Problem(409, "A vice-consulate or consular agency may be opened by an open consulate-general "
                               "or consulate of the same sending State in the same receiving State",
                               article="VCCR 4(4)", state=parent["state"])
+        not_before(body, date.fromisoformat(relations["established_on"]) if relations.get("established_on") else None,
+                   "the establishment of consular relations")
         post_id = f"{ss}-{rs}-{update_id[:12].upper()}"
         record = Post(id=post_id, sending_state=ss, receiving_state=rs, seat=body.seat,
                       classification=body.classification, district=body.district,
@@ -345,7 +348,8 @@ def _routes(app: FastAPI) -> None:
         prior = await service.db(queries.act_by_id, update_id) if idempotency_key else None
         if prior:
             return await service.view(principal, "member", prior["document"])
-        post_record = Post.model_validate(post)
+        post_record = Post.model_validate({**post, **await service.facts("post", post)})
+        not_before(body, post_record.established_on, "the post's establishment")
         profile = Profile.model_validate(await service.db(queries.get_profile, post["receiving_state"]) or {})
         active = await service.db(queries.count_members_in_functions, post_id, ENDED_MEMBER_STATES)
         refusal = appointment_refusal(post_record, profile, active, body)
@@ -422,6 +426,14 @@ def _routes(app: FastAPI) -> None:
             elif act.creates and kind == "relations":
                 pass  # re-establishment goes through POST /v1/relations
         _unknown_act_route(app, kind, prefix, lifecycle)
+
+
+def not_before(body: ActBody, earliest: date | None, what: str) -> None:
+    """A creating act cannot be dated before the record it depends on (API.md effective_date)."""
+    if body.effective_date and earliest and body.effective_date < earliest:
+        raise Problem(422, "Invalid input: effective_date", errors=[{
+            "field": "effective_date", "type": "date_before_last_act",
+            "msg": f"{body.effective_date} is before {what} ({earliest})"}])
 
 
 def consular_list_facts(engine: Any, receiving_state: str) -> tuple[list[Member], list[Post], Profile]:

@@ -127,6 +127,8 @@ def appointment_refusal(
 ) -> Refusal | None:
     """Rules an appointment must meet before its workflow starts (the post and the profile)."""
     state = str(post.state)
+    if post.relations_severed:
+        return Refusal("Consular relations between the two States are severed", "VCCR 2(1)", state)
     if state != "open":
         return Refusal("The post is not established with the receiving State's consent; "
                        "it cannot receive members", "VCCR 4(1)", state)

@@ -90,6 +90,7 @@ class Post(BaseModel):
     # Facts of the relations pair, refreshed from the register with every act:
     ss_diplomatic_mission: bool = False  # does SS keep a diplomatic mission in RS (15(2), 21, 27)?
     acting_heads_need_consent: bool = True  # RS's choice under 15(2), from its profile
+    relations_severed: bool = False  # consular relations of the pair severed (2(1), 27(1))
     last_effective_date: date | None = None
     acts_count: int = 0
 
@@ -222,6 +223,8 @@ def _officer_order(post: Post, body: OfficerPrecedence, ctx: Context) -> None:
     post.officer_order.append(OfficerOrder(order=body.order, notified_by=body.notified_by, on=ctx.effective_date))
 
 
+_relations_in_force = Rule("consular_relations_in_force", "VCCR 2(1)",
+                           "Consular relations between the two States are severed", lambda p: not p.relations_severed)
 _no_acting = Rule("no_acting_head", "VCCR 15(1)", "An acting head is already designated; end that period first",
                   lambda p: p.acting_head is None)
 _acting = Rule("acting_head_designated", "VCCR 15(1)", "No acting head is designated", lambda p: p.acting_head is not None)
@@ -247,7 +250,7 @@ POST = Lifecycle(
             "are its proposal, subject to approval (4(2)).",
             (Route((), "awaiting-consent"),), body=PostRequest, effect=_requested, creates=True),
         Act("consent", Party.RS, "VCCR 4(1)", "The receiving State consents to the post.",
-            (Route(("awaiting-consent",), "open"),), effect=_consented),
+            (Route(("awaiting-consent",), "open", (_relations_in_force,)),), effect=_consented),
         Act("refuse", Party.RS, "VCCR 4(1)", "The receiving State refuses the post.",
             (Route(("awaiting-consent",), "refused"),)),
         Act("request-change", Party.SS, "VCCR 4(3)",
@@ -280,5 +283,5 @@ POST = Lifecycle(
             "The order of precedence among the post's officers, or its change.",
             (Route(("open",)),), body=OfficerPrecedence, effect=_officer_order, admissible=officer_order_notifier),
     ),
-    facts=("ss_diplomatic_mission", "acting_heads_need_consent"),
+    facts=("ss_diplomatic_mission", "acting_heads_need_consent", "relations_severed"),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -38,11 +39,13 @@ async def relations_and_post(fra: Ministry, wsm: Ministry, **post: Any) -> dict[
     existing = await fra.get("/v1/relations")
     if not any(r["id"] == "FRA-WSM" for r in existing):
         await fra.post("/v1/relations", {"with_state": "WSM", "basis": "mutual-consent",
-                                          "diplomatic_missions": ["FRA"]}, expect=201)
+                                          "diplomatic_missions": ["FRA"], "effective_date": "2000-01-01"}, expect=201)
+    # Established a year ago, so members' acts can carry legal dates in the past year.
+    year_ago = (date.today() - timedelta(days=365)).isoformat()
     body = {"receiving_state": "WSM", "seat": "Apia", "classification": "consulate",
-            "district": "Upolu and Savai'i", "headed_by": "career", **post}
+            "district": "Upolu and Savai'i", "headed_by": "career", "effective_date": year_ago, **post}
     created = await fra.post("/v1/posts", body, expect=201)
-    return await wsm.act("posts", created["id"], "consent")
+    return await wsm.act("posts", created["id"], "consent", {"effective_date": year_ago})
 
 
 def head(**overrides: Any) -> dict[str, Any]:

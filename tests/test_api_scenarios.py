@@ -337,9 +337,12 @@ async def test_relations_and_posts(http):
     assert bad_child["article"] == "VCCR 4(4)"
     listed = await usa.get("/v1/posts", receiving_state="NZL", state="open")
     assert [p["id"] for p in listed] == [post["id"]]
+    pending = await usa.post("/v1/posts", {**body, "seat": "Dunedin"}, expect=201)
     severed = await usa.act("relations", "NZL-USA", "sever")
     assert severed["state"] == "severed"
     assert (await usa.post("/v1/posts", body, expect=409))["article"] == "VCCR 2(1)"
+    assert (await nzl.act("posts", pending["id"], "consent", expect=409))["article"] == "VCCR 2(1)"
+    assert (await usa.post(f"/v1/posts/{post['id']}/members", head(), expect=409))["article"] == "VCCR 2(1)"
     back = await nzl.post("/v1/relations", {"with_state": "USA"}, expect=201)
     assert back["state"] == "established" and [a["act"] for a in back["acts"]][-1] == "establish"
 
