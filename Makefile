@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test histories bench clean
+.PHONY: install chromium run test histories bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,15 @@ install: $(STAMP)
 run: install
 	$(BIN)/exequatur run
 
+## Debian's Chromium renders the printable consular list in the tests
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; } \
+	  || { echo "install Debian's chromium package (apt-get install chromium)"; exit 1; }
+
 ## The whole suite against real servers (dev server, worker, HTTP, register)
-test: install
+test: install chromium
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 ## Re-record tests/histories/*.json from the scenario tests (then review and commit them)
