@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,10 +41,30 @@ def engine_for(url: str) -> Engine:
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Bring the register's schema to a migration, the newest by default (idempotent)."""
+    """Bring the register's schema to a migration, the newest by default (idempotent).
+
+    The worker and the API both migrate at start; a lock keeps two processes starting at once
+    from both creating the tables (a file lock for SQLite, an advisory lock for PostgreSQL).
+    """
     config = Config(str(HERE / "alembic.ini"))
     config.set_main_option("script_location", str(HERE / "migrations"))
     engine = engine_for(url)
-    with engine.begin() as connection:
+    with _migration_lock(url), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(7233001)"))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    path = url.split("///", 1)[-1] if url.startswith("sqlite") else ""
+    if not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

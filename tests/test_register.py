@@ -112,3 +112,21 @@ def test_migration_0002_fills_the_role_of_existing_members(tmp_path):
             "values ('M-9', 'member', 'FRA', 'WSM', 'P-1', 'admitted', '{\"role\": \"head\"}', '2026-01-01')"))
     migrate(url)
     assert [r["role"] for r in queries.list_records(engine, "member", role=("head",))] == ["head"]
+
+
+def _migrate_in_child(url: str) -> None:
+    migrate(url)
+
+
+def test_worker_and_api_migrating_at_once_do_not_collide(tmp_path):
+    """`exequatur run` starts the worker and the API together; both migrate a fresh register."""
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+    context = multiprocessing.get_context("spawn")
+    children = [context.Process(target=_migrate_in_child, args=(url,)) for _ in range(3)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    assert [child.exitcode for child in children] == [0, 0, 0]
