@@ -9,11 +9,11 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.notifications import deliver_notifications
-from activities.register import read_profile, record_act
-from workflows.lifecycles import MemberWorkflow, PostWorkflow, RelationsWorkflow
+from activities.register import read_profile, record_act, related_records
+from workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
 
-WORKFLOWS = [RelationsWorkflow, PostWorkflow, MemberWorkflow]
-ACTIVITIES = [record_act, read_profile, deliver_notifications]
+WORKFLOWS = [RelationsWorkflow, PostWorkflow, MemberWorkflow, CustodyWorkflow]
+ACTIVITIES = [record_act, read_profile, deliver_notifications, related_records]
 
 
 def build_worker(client: Client, task_queue: str, **overrides) -> Worker:  # type: ignore[no-untyped-def]

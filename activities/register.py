@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
 from temporalio import activity
 
 from models.profile import Profile
@@ -26,3 +27,19 @@ def read_profile(receiving_state: str) -> Profile:
     """The receiving State's profile now (defaults where it has set none, API.md)."""
     stored = queries.get_profile(_engine(), receiving_state)
     return Profile.model_validate(stored or {})
+
+
+class RelatedQuery(BaseModel):
+    kind: str
+    filters: dict[str, str | list[str]]
+
+
+class RelatedIds(BaseModel):
+    ids: list[str]
+
+
+@activity.defn(name="related-records")
+def related_records(query: RelatedQuery) -> RelatedIds:
+    """Ids of the records of a kind that an act fans out to (a post's members, a pair's posts)."""
+    filters = {k: tuple(v) if isinstance(v, list) else v for k, v in query.filters.items()}
+    return RelatedIds(ids=[r["id"] for r in queries.list_records(_engine(), query.kind, **filters)])

@@ -36,7 +36,8 @@ from models.relations import RELATIONS, EstablishBody, MissionsBody, Relations, 
 from register import queries
 from register.db import engine_for, migrate
 from settings import Settings, get_settings
-from workflows.lifecycles import MemberWorkflow, PostWorkflow, RelationsWorkflow
+from models.custody import CUSTODY
+from workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
 from workflows.messages import ActRequest, StartInput
 
 log = structlog.get_logger("exequatur.api")
@@ -46,6 +47,7 @@ KINDS: dict[str, tuple[Lifecycle[Any], Any, str]] = {
     "relations": (RELATIONS, RelationsWorkflow, "/v1/relations/{record_id}"),
     "post": (POST, PostWorkflow, "/v1/posts/{record_id}"),
     "member": (MEMBER, MemberWorkflow, "/v1/members/{record_id}"),
+    "custody": (CUSTODY, CustodyWorkflow, "/v1/custody/{record_id}"),
 }
 ENDED_MEMBER_STATES = ("refused", "unacceptable", "withdrawn", "terminated", "departed", "period-expired")
 
@@ -80,7 +82,7 @@ class Service:
 
     async def facts(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
         """The register's current facts a lifecycle declares it reads (`Lifecycle.facts`)."""
-        if kind == "relations":
+        if kind in ("relations", "custody"):
             return {}
         relations = await self.db(queries.get_record, relations_id(record["sending_state"], record["receiving_state"]),
                                   "relations") or {}
@@ -90,6 +92,9 @@ class Service:
             profile = Profile.model_validate(await self.db(queries.get_profile, record["receiving_state"]) or {})
             facts["acting_heads_need_consent"] = profile.acting_heads_need_consent
             facts["relations_severed"] = relations.get("state") == "severed"
+            others = await self.db(queries.list_records, "post", sending_state=record["sending_state"],
+                                   receiving_state=record["receiving_state"], state="open")
+            facts["ss_open_posts"] = [p["id"] for p in others if p["id"] != record["id"]]
         return facts
 
     async def view(self, principal: Principal, kind: str, record: dict[str, Any]) -> dict[str, Any]:
@@ -103,6 +108,10 @@ class Service:
             heads = [m for m in members if m["role"] == "head" and m["state"] not in ENDED_MEMBER_STATES]
             out["head"] = ({"member_id": heads[-1]["id"], "class": heads[-1].get("class"),
                             "state": heads[-1]["state"]} if heads else None)
+            custody = await self.custody_of(record)
+            if custody:  # the handover's acts are asked for on the post (API.md)
+                out["allowed_acts"] += Case(CUSTODY, CUSTODY.record.model_validate(custody)).allowed(
+                    parties_of(principal, custody))
         return out
 
     async def act(self, principal: Principal, kind: str, record_id: str, act: Act, body: ActBody,
@@ -140,6 +149,20 @@ class Service:
                           "same Idempotency-Key") from None
         log.info("act accepted", kind=kind, record_id=record_id, act=act.name, article=act.article)
         return await self.view(principal, kind, await self.db(queries.get_record, record_id, kind))
+
+    async def settle(self, post_id: str, custody_id: str, attempts: int = 50) -> None:
+        """The post mirrors its custody by a durable signal; answer once it has caught up, so the
+        caller reads its own write on the post too."""
+        for _ in range(attempts):
+            post = await self.db(queries.get_record, post_id, "post")
+            custody = await self.db(queries.get_record, custody_id, "custody")
+            if post and custody and (post.get("custody") or {}).get("state") == custody["state"]:
+                return
+            await asyncio.sleep(0.05)
+
+    async def custody_of(self, post: dict[str, Any]) -> dict[str, Any] | None:
+        custody_id = (post.get("custody") or {}).get("id")
+        return await self.db(queries.get_record, custody_id, "custody") if custody_id else None
 
     async def in_time(self, call: Any) -> Any:
         """An act still waiting for the register after the timeout answers 503; the update goes on,
@@ -418,13 +441,23 @@ def _routes(app: FastAPI) -> None:
             document["staff_ceiling"] = {k: v for k, v in document["staff_ceiling"].items() if k in posts}
         return document
 
+    @app.get("/v1/custody/{record_id}", tags=["posts"])
+    async def get_custody(request: Request, principal: Caller, record_id: str) -> dict[str, Any]:
+        """A third State's custody of a closed post (VCCR 27(1)(b)): its moves and reminders."""
+        service = _service(request)
+        return await service.view(principal, "custody", await service.load(principal, "custody", record_id))
+
     # ---- acts, generated from the declarations --------------------------------------
     for kind, (lifecycle, _, prefix) in KINDS.items():
+        if kind == "custody":
+            continue
         for act in lifecycle.acts:
             if not act.automatic and not act.creates:
                 _act_route(app, kind, prefix, act)
-            elif act.creates and kind == "relations":
-                pass  # re-establishment goes through POST /v1/relations
+        if kind == "post":  # the third-State handover's acts, asked for on the post (API.md)
+            for act in CUSTODY.acts:
+                if not act.automatic:
+                    _act_route(app, "custody", prefix, act, via_post=True)
         _unknown_act_route(app, kind, prefix, lifecycle)
 
 
@@ -444,7 +477,7 @@ def consular_list_facts(engine: Any, receiving_state: str) -> tuple[list[Member]
     return members, posts, Profile.model_validate(queries.get_profile(engine, receiving_state) or {})
 
 
-def _act_route(app: FastAPI, kind: str, prefix: str, act: Act) -> None:
+def _act_route(app: FastAPI, kind: str, prefix: str, act: Act, via_post: bool = False) -> None:
     body_model = act.body
 
     async def endpoint(request: Request, principal: Caller, record_id: str, body: Any = Body(None),
@@ -453,7 +486,17 @@ def _act_route(app: FastAPI, kind: str, prefix: str, act: Act) -> None:
             parsed = body if isinstance(body, ActBody) else body_model.model_validate({})
         except ValidationError as exc:
             raise RequestValidationError(exc.errors(include_url=False)) from None
-        return await _service(request).act(principal, kind, record_id, act, parsed, idempotency_key)
+        service = _service(request)
+        if not via_post:
+            return await service.act(principal, kind, record_id, act, parsed, idempotency_key)
+        post = await service.load(principal, "post", record_id)
+        custody = await service.custody_of(post)
+        if custody is None:
+            raise Problem(409, "No third State is proposed as custodian of this post", article="VCCR 27(1)(b)",
+                          state=post["state"])
+        await service.act(principal, "custody", custody["id"], act, parsed, idempotency_key)
+        await service.settle(post["id"], custody["id"])
+        return await service.view(principal, "post", await service.load(principal, "post", record_id))
 
     endpoint.__annotations__["body"] = body_model | None  # type: ignore[operator]
     app.post(
@@ -462,7 +505,7 @@ def _act_route(app: FastAPI, kind: str, prefix: str, act: Act) -> None:
         name=f"{kind}:{act.name}",
         summary=f"{act.name} — {act.party.value}, {act.article}",
         description=act.summary,
-        operation_id=f"{kind}_{act.name.replace('-', '_')}",
+        operation_id=f"{'post' if via_post else kind}_{act.name.replace('-', '_')}",
     )(endpoint)
 
 

@@ -74,8 +74,15 @@ def parties_of(principal: Principal, record: dict) -> set[Party]:  # type: ignor
         parties.add(Party.SS)
     if principal.state == record.get("receiving_state"):
         parties.add(Party.RS)
+    if principal.state == record.get("third_state"):  # a proposed custodian (27(1)(b))
+        parties.add(Party.TS)
     return parties
 
 
 def can_read(principal: Principal, record: dict) -> bool:  # type: ignore[type-arg]
-    return principal.reads_everything or bool(parties_of(principal, record))
+    """SS and RS read their records; a third State proposed as custodian reads the post from the
+    proposal on (27(1)(b)); auditors and admins read everything."""
+    if principal.reads_everything or parties_of(principal, record):
+        return True
+    custodian = (record.get("custody") or {}).get("custodian") or {}
+    return custodian.get("kind") == "third-state" and custodian.get("state") == principal.state

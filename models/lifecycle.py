@@ -44,6 +44,8 @@ class Route:
     sources: tuple[str, ...]
     dest: str | None = None
     when: tuple[Rule, ...] = ()
+    # Where the act's body picks the destination (e.g. `close` temporary or permanent).
+    when_body: Callable[[Any], bool] | None = None
 
 
 @dataclass
@@ -62,11 +64,24 @@ Effect = Callable[[Any, Any, Context], list[Notice] | None]
 
 @dataclass(frozen=True)
 class Tell:
-    """After the act, perform `act` (automatic) on the record whose id is in `field`."""
+    """After the act, perform `act` (automatic) on other records: the one whose id is in
+    `field`, or every record of `kind` the register finds with `related(record)` (a fan-out,
+    e.g. a closed post ends its members' functions)."""
 
     kind: str
-    field: str
     act: str
+    field: str | None = None
+    related: Callable[[Any], dict[str, Any]] | None = None
+    when: Callable[[Any], bool] = lambda record: True
+    body: Callable[[Any], dict[str, Any]] = lambda record: {"member_id": record.id}
+
+
+@dataclass(frozen=True)
+class Start:
+    """After the act, start the lifecycle of a new record of `kind` built by `record(...)`."""
+
+    kind: str
+    record: Callable[[Any], BaseModel]
     when: Callable[[Any], bool] = lambda record: True
 
 
@@ -85,6 +100,7 @@ class Act:
     # A rule that reads the act's body too: returns (article, explanation) when it fails.
     admissible: Callable[[Any, Any], tuple[str, str] | None] | None = None
     tells: Tell | None = None
+    starts: Start | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +146,8 @@ class Lifecycle(Generic[R]):
                             "trigger": act.name,
                             "source": source,
                             "dest": route.dest or source,
-                            "conditions": [_condition(rule) for rule in route.when],
+                            "conditions": [_condition(rule) for rule in route.when]
+                            + ([_body_condition(route.when_body)] if route.when_body else []),
                         }
                     )
         return out
@@ -142,6 +159,15 @@ def _condition(rule: Rule) -> Callable[[Any], bool]:
 
     check.__name__ = rule.name
     return check
+
+
+def _body_condition(predicate: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    def by_body(event: Any) -> bool:
+        body = event.kwargs.get("body")
+        return body is None or bool(predicate(body))  # without a body (allowed_acts): any route
+
+    by_body.__name__ = "body"
+    return by_body
 
 
 class Refusal(Exception):
@@ -239,7 +265,7 @@ class Case:
         if act is None or not (creating or self.may(act_name)):
             raise self.refusal(act_name)
         if not creating:
-            self.trigger(act_name)  # type: ignore[attr-defined]
+            self.trigger(act_name, body=body)  # type: ignore[attr-defined]
         notices = list(act.effect(self.record, body, ctx) or []) if act.effect else []
         if self.lifecycle.notify and act.party is self.lifecycle.notify[0]:
             _, recipient, article = self.lifecycle.notify

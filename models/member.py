@@ -187,6 +187,10 @@ class IgoRepresentation(ActBody):
     organization: str = Field(min_length=1, max_length=200, description="the intergovernmental organization")
 
 
+class FunctionsEnded(ActBody):
+    ground: str = Field(description="the article under which the functions ended")
+
+
 class Delivery(ActBody):
     delivered_at: datetime
 
@@ -422,6 +426,10 @@ def _joint_consent(m: Member, body: ActBody, ctx: Context) -> None:
     m.joint_appointment_consented_on = ctx.effective_date
 
 
+def _functions_ended(m: Member, body: FunctionsEnded, ctx: Context) -> None:
+    _end_functions(m, ctx, body.ground)
+
+
 def _district_notified(m: Member, body: Delivery, ctx: Context) -> None:
     m.district_authorities_notified_at, m.district_notification_due = body.delivered_at, False
 
@@ -441,10 +449,10 @@ MEMBER = Lifecycle(
         Act("admit-provisionally", Party.RS, "VCCR 13",
             "Provisional admission pending the exequatur; starts the Art. 14 notification.",
             (Route(("awaiting-exequatur",), "provisionally-admitted", (is_head,)),), effect=_admit_provisionally,
-            tells=Tell("post", "post_id", "head-admitted", lambda m: m.role == "head")),
+            tells=Tell("post", "head-admitted", field="post_id", when=lambda m: m.role == "head")),
         Act("grant-exequatur", Party.RS, "VCCR 12(1)", "The receiving State admits the member by an exequatur.",
             (Route(("awaiting-exequatur", "provisionally-admitted"), "admitted"),), effect=_grant_exequatur,
-            tells=Tell("post", "post_id", "head-admitted", lambda m: m.role == "head")),
+            tells=Tell("post", "head-admitted", field="post_id", when=lambda m: m.role == "head")),
         Act("refuse-exequatur", Party.RS, "VCCR 12(2)",
             "The receiving State refuses the exequatur; it need give no reasons.",
             (Route(("awaiting-exequatur",), "refused"), Route(("provisionally-admitted",), "terminated")),
@@ -510,6 +518,11 @@ MEMBER = Lifecycle(
         Act("consent-joint-appointment", Party.RS, "VCCR 18",
             "Consent to the same person being consular officer of two or more States.",
             (Route(SERVING, None, (joint_pending,)),), effect=_joint_consent),
+        Act("functions-ended", Party.RS, "VCCR 25",
+            "The post closed or consular relations were severed: the member's functions end "
+            "(25 'inter alia', 27) and the departure period runs, even in armed conflict (26).",
+            (Route((*SERVING, "recall-requested", "unacceptable"), "terminated"),), body=FunctionsEnded,
+            effect=_functions_ended, periods=DEPARTURE, automatic=True),
         Act("district-authorities-notified", Party.RS, "VCCR 14",
             "The competent authorities of the consular district were notified of the head's admission.",
             (Route(ALL, None, (notification_due,)),), body=Delivery, effect=_district_notified, automatic=True),

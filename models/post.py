@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from models.common import ActBody, Party, Person, StateCode, Strict
-from models.lifecycle import Act, Context, Lifecycle, Route, Rule
+from models.lifecycle import Act, Context, Lifecycle, Route, Rule, Start, Tell
 
 
 class PostState(StrEnum):
@@ -81,7 +81,10 @@ class Post(BaseModel):
     pending_change: PostChange | None = None
     changes: list[dict[str, str]] = Field(default_factory=list)
     protected_by_receiving_state: bool = False
-    custody: dict[str, object] | None = None
+    custody: dict[str, Any] | None = None
+    closure: Literal["temporary", "permanent"] | None = None
+    closed_on: date | None = None
+    severed_on: date | None = None
     requested_on: date | None = None
     established_on: date | None = None
     acting_head: ActingHead | None = None
@@ -91,6 +94,7 @@ class Post(BaseModel):
     ss_diplomatic_mission: bool = False  # does SS keep a diplomatic mission in RS (15(2), 21, 27)?
     acting_heads_need_consent: bool = True  # RS's choice under 15(2), from its profile
     relations_severed: bool = False  # consular relations of the pair severed (2(1), 27(1))
+    ss_open_posts: list[str] = Field(default_factory=list)  # SS's other open posts in RS (27(2)(a))
     last_effective_date: date | None = None
     acts_count: int = 0
 
@@ -138,6 +142,36 @@ class OfficerPrecedence(ActBody):
 
 class HeadAdmitted(ActBody):
     member_id: str
+
+
+class Closure(ActBody):
+    kind: Literal["temporary", "permanent"]
+
+
+class Custodian(Strict):
+    kind: Literal["diplomatic-mission", "consular-post", "third-state"]
+    post_id: str | None = None
+    state: StateCode | None = None
+
+    @model_validator(mode="after")
+    def _names_its_custodian(self) -> Custodian:
+        if self.kind == "consular-post" and not self.post_id:
+            raise ValueError("post_id: name the consular post that takes custody")
+        if self.kind == "third-state" and not self.state:
+            raise ValueError("state: name the third State")
+        return self
+
+
+class CustodianProposal(ActBody):
+    custodian: Custodian
+
+
+class CustodyChanged(ActBody):
+    custody: dict[str, Any]
+
+
+class RelationsSevered(ActBody):
+    pass
 
 
 def allowed_notifiers(post: Post) -> tuple[str, ...]:
@@ -223,6 +257,83 @@ def _officer_order(post: Post, body: OfficerPrecedence, ctx: Context) -> None:
     post.officer_order.append(OfficerOrder(order=body.order, notified_by=body.notified_by, on=ctx.effective_date))
 
 
+def _close(post: Post, body: Closure, ctx: Context) -> None:
+    post.closure, post.closed_on = body.kind, ctx.effective_date
+    post.protected_by_receiving_state = True  # 27(1)(a), applied by 27(2)
+
+
+def _reopen(post: Post, body: ActBody, ctx: Context) -> None:
+    post.closure, post.protected_by_receiving_state, post.custody = None, False, None
+
+
+def _severed(post: Post, body: ActBody, ctx: Context) -> None:
+    post.severed_on, post.protected_by_receiving_state = ctx.effective_date, True  # 27(1)(a)
+
+
+def custody_options(post: Post) -> tuple[str, ...]:
+    """27(2): the mission where SS keeps one (usage); else another of its consular posts in RS;
+    else a third State acceptable to RS."""
+    if post.ss_diplomatic_mission:
+        return ("diplomatic-mission",)
+    if post.ss_open_posts:
+        return ("consular-post",)
+    return ("third-state",)
+
+
+def _custodian_allowed(post: Post, body: CustodianProposal) -> tuple[str, str] | None:
+    custodian, allowed = body.custodian, custody_options(post)
+    if custodian.kind not in allowed:
+        return "VCCR 27(2)", (f"The sending State's representation in the receiving State leaves one custodian: "
+                              f"{allowed[0]}")
+    if custodian.kind == "consular-post" and custodian.post_id not in post.ss_open_posts:
+        return "VCCR 27(2)(a)", "The custodian post must be another open consular post of the sending State here"
+    if custodian.kind == "third-state" and custodian.state in (post.sending_state, post.receiving_state):
+        return "VCCR 27(1)(b)", "A third State is neither the sending nor the receiving State"
+    return None
+
+
+def _propose_custodian(post: Post, body: CustodianProposal, ctx: Context) -> None:
+    custodian = body.custodian.model_dump(exclude_none=True)
+    if body.custodian.kind == "third-state":
+        # The handover runs as its own lifecycle (models/custody.py); the post mirrors it.
+        post.custody = {"id": custody_id(post, ctx), "custodian": custodian, "state": "proposed"}
+    else:
+        post.custody = {"custodian": custodian, "state": "active", "since": ctx.effective_date.isoformat(),
+                        "district_functions_consented": False if body.custodian.kind == "consular-post" else None}
+
+
+def custody_id(post: Post, ctx: Context) -> str:
+    return f"{post.id}-C{post.acts_count + 1}"
+
+
+def _custody_changed(post: Post, body: CustodyChanged, ctx: Context) -> None:
+    if post.custody and post.custody.get("id") == body.custody.get("id"):
+        post.custody = {**post.custody, **body.custody}
+
+
+def _district_functions(post: Post, body: ActBody, ctx: Context) -> None:
+    assert post.custody is not None
+    post.custody = {**post.custody, "district_functions_consented": True}
+
+
+_no_custody = Rule("no_custody_pending", "VCCR 27(2)", "A custodian is already proposed or in charge",
+                   lambda p: p.custody is None or p.custody.get("state") in ("rejected", "declined"))
+_post_custodian = Rule("custody_by_consular_post", "VCCR 27(2)(a)",
+                       "No other consular post holds custody awaiting consent to act in the district",
+                       lambda p: p.custody is not None and p.custody["custodian"]["kind"] == "consular-post"
+                       and p.custody.get("district_functions_consented") is False)
+CLOSED = ("closed-temporarily", "closed", "severed")
+END_MEMBERS = "VCCR 27(2), 25"
+
+
+def third_state_custody(post: Post) -> Any:
+    from models.custody import Custody
+
+    assert post.custody is not None
+    return Custody(id=post.custody["id"], post_id=post.id, sending_state=post.sending_state,
+                   receiving_state=post.receiving_state, third_state=post.custody["custodian"]["state"])
+
+
 _relations_in_force = Rule("consular_relations_in_force", "VCCR 2(1)",
                            "Consular relations between the two States are severed", lambda p: not p.relations_severed)
 _no_acting = Rule("no_acting_head", "VCCR 15(1)", "An acting head is already designated; end that period first",
@@ -279,9 +390,38 @@ POST = Lifecycle(
             "A new head of post is admitted: the acting period ends.",
             (Route(("open",), None, (_acting,)),), body=HeadAdmitted,
             effect=_end_acting("VCCR 15(1): a new head was admitted"), automatic=True),
+        Act("close", Party.SS, "VCCR 27(2)",
+            "The sending State closes the post, temporarily or permanently; the receiving State protects "
+            "premises, property and archives (27(1)(a)) and the members' functions end.",
+            (Route(("open",), "closed-temporarily", when_body=lambda b: b.kind == "temporary"),
+             Route(("open",), "closed", when_body=lambda b: b.kind == "permanent")),
+            body=Closure, effect=_close,
+            tells=Tell("member", "functions-ended", related=lambda p: {"post_id": p.id},
+                       body=lambda p: {"ground": "VCCR 27(2), 25"})),
+        Act("reopen", Party.RS, "VCCR 4(1), 27(2)", "The receiving State consents to reopen a temporarily closed post.",
+            (Route(("closed-temporarily",), "open", (_relations_in_force,)),), effect=_reopen),
+        Act("relations-severed", Party.RS, "VCCR 27(1)",
+            "Consular relations between the two States were severed: the post is severed, the receiving "
+            "State protects it (27(1)(a)), and every member's functions end.",
+            (Route(("awaiting-consent", "open", "closed-temporarily"), "severed"),), body=RelationsSevered,
+            effect=_severed, automatic=True,
+            tells=Tell("member", "functions-ended", related=lambda p: {"post_id": p.id},
+                       body=lambda p: {"ground": "VCCR 27(1), 25"})),
+        Act("propose-custodian", Party.SS, "VCCR 27(2)",
+            "The sending State entrusts the premises, property and archives: to its mission, else another of its "
+            "posts, else a third State acceptable to the receiving State.",
+            (Route(CLOSED, None, (_no_custody,)),), body=CustodianProposal, effect=_propose_custodian,
+            admissible=_custodian_allowed,
+            starts=Start("custody", third_state_custody,
+                         when=lambda p: p.custody is not None and p.custody.get("state") == "proposed")),
+        Act("consent-district-functions", Party.RS, "VCCR 27(2)(a)",
+            "The receiving State consents to the custodian post exercising functions in the closed post's district.",
+            (Route(CLOSED, None, (_post_custodian,)),), effect=_district_functions),
+        Act("custody-changed", Party.RS, "VCCR 27(1)(b)", "The third-State handover moved on.",
+            (Route(CLOSED),), body=CustodyChanged, effect=_custody_changed, automatic=True),
         Act("notify-officer-precedence", Party.SS, "VCCR 21",
             "The order of precedence among the post's officers, or its change.",
             (Route(("open",)),), body=OfficerPrecedence, effect=_officer_order, admissible=officer_order_notifier),
     ),
-    facts=("ss_diplomatic_mission", "acting_heads_need_consent", "relations_severed"),
+    facts=("ss_diplomatic_mission", "acting_heads_need_consent", "relations_severed", "ss_open_posts"),
 )

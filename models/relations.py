@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.common import ActBody, Party, StateCode
-from models.lifecycle import Act, Context, Lifecycle, Route, Rule
+from models.lifecycle import Act, Context, Lifecycle, Route, Rule, Tell
 
 
 class RelationsState(StrEnum):
@@ -101,8 +101,11 @@ RELATIONS = Lifecycle(
         ),
         Act(
             "sever", Party.EITHER, "VCCR 27(1)",
-            "Severance of consular relations by either State.",
+            "Severance of consular relations by either State: every post of each in the other is severed "
+            "and every member's functions end (27(1)), even in armed conflict.",
             (Route(("established",), "severed"),), effect=_sever,
+            tells=Tell("post", "relations-severed", related=lambda r: {
+                "sending_state": list(r.states), "receiving_state": list(r.states)}, body=lambda r: {}),
         ),
         Act(
             "sever-diplomatic", Party.EITHER, "VCCR 2(3)",

@@ -341,7 +341,12 @@ async def test_relations_and_posts(http):
     severed = await usa.act("relations", "NZL-USA", "sever")
     assert severed["state"] == "severed"
     assert (await usa.post("/v1/posts", body, expect=409))["article"] == "VCCR 2(1)"
-    assert (await nzl.act("posts", pending["id"], "consent", expect=409))["article"] == "VCCR 2(1)"
+    # 27(1): every post of the pair is severed and protected, pending ones included.
+    severed_post = await wait_for(lambda p: p["state"] == "severed", lambda: usa.get(f"/v1/posts/{post['id']}"))
+    assert severed_post["protected_by_receiving_state"] is True
+    assert severed_post["acts"][-1]["act"] == "relations-severed"
+    await wait_for(lambda p: p["state"] == "severed", lambda: usa.get(f"/v1/posts/{pending['id']}"))
+    assert (await nzl.act("posts", pending["id"], "consent", expect=409))["state"] == "severed"
     assert (await usa.post(f"/v1/posts/{post['id']}/members", head(), expect=409))["article"] == "VCCR 2(1)"
     back = await nzl.post("/v1/relations", {"with_state": "USA"}, expect=201)
     assert back["state"] == "established" and [a["act"] for a in back["acts"]][-1] == "establish"

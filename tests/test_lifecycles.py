@@ -94,7 +94,7 @@ class MemberLaw(RuleBasedStateMachine):
             if party is not declared.party:
                 assert refusal.status == 403
             return
-        samples = {"IgoRepresentation": {"organization": "United Nations"},
+        samples = {"IgoRepresentation": {"organization": "United Nations"}, "FunctionsEnded": {"ground": "VCCR 27(2), 25"},
                    "Delivery": {"delivered_at": datetime.combine(self.today, datetime.min.time(), UTC)}}
         body = declared.body.model_validate(samples.get(declared.body.__name__, {}))
         if not automatic and self.case.body_refusal(act, body) is not None:

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -18,7 +19,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import DeliveryResult, deliver_notifications
     from activities.register import read_profile, record_act
     from models.common import ActBody, Party
-    from models.lifecycle import Act, Case, Context, Lifecycle, Refusal
+    from activities.register import RelatedIds, RelatedQuery, related_records
+    from models.lifecycle import Act, Case, Context, Lifecycle, Refusal, Start, Tell
     from models.member import Delivery
     from models.profile import Profile
     from register.queries import ActEntry
@@ -28,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
 # An act waits for the register however long it is away: failing the update would fix its
 # outcome for that update id, so a client's retry with the same Idempotency-Key could never
 # succeed. The API answers 503 after its own timeout; the retry re-attaches to the update.
+WORKFLOW_NAMES = {"relations": "Relations", "post": "Post", "member": "Member", "custody": "Custody"}
 REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
@@ -78,6 +81,7 @@ class LifecycleWorkflow:
         lifecycle = self.LIFECYCLE
         self.case = Case(lifecycle, lifecycle.record.model_validate(start.record))
         self.created = start.created
+        self.open_itself = start.open_itself
         self.lock = asyncio.Lock()
         self.deliveries_due = start.deliveries_due
         self.delivering: asyncio.Task[None] | None = None
@@ -186,19 +190,47 @@ class LifecycleWorkflow:
         self.created = True
         # Histories recorded before acts told other records carry no such signal (patched).
         if act.tells and act.tells.when(record) and workflow.patched("tell-related-records"):
-            # Another record's lifecycle answers to this act (e.g. 15(1)): a durable signal.
-            target = f"{act.tells.kind}-{getattr(record, act.tells.field)}"
-            try:
-                await workflow.get_external_workflow_handle(target).signal(
-                    "automatic-act", AutomaticAct(act=act.tells.act, body={"member_id": record.id,
-                                                                            "effective_date": effective.isoformat()}))
-            except Exception:  # the act stands; a closed target has nothing left to end
-                workflow.logger.warning("could not tell the related record", extra={"target": target})
+            await self._tell(act.tells, effective)
+        if act.starts and act.starts.when(record):
+            await self._start(act.starts)
         self.deliveries_due = self.deliveries_due or bool(notices)
         self.wake = True
         self._describe()
         workflow.logger.info("act recorded", extra={"act": act.name, "article": act.article, "record_id": record.id})
         return ActOutcome(record_id=record.id, state=str(record.state), record_seq=record.acts_count)
+
+    async def _tell(self, tell: Tell, effective: date) -> None:
+        """Durable signals to the records that answer to this act (15(1), 27): sent from the
+        history, so a crash midway resumes with the rest and sends nothing twice."""
+        record = self.record
+        if tell.related is not None:
+            found: RelatedIds = await workflow.execute_activity(
+                related_records, RelatedQuery(kind=tell.kind, filters=tell.related(record)),
+                start_to_close_timeout=timedelta(seconds=60), retry_policy=REGISTER_RETRY,
+                summary=f"Records that answer to {tell.act}",
+            )
+            ids = found.ids
+        else:
+            ids = [getattr(record, tell.field or "id")]
+        message = AutomaticAct(act=tell.act, body={**tell.body(record), "effective_date": effective.isoformat()})
+
+        async def signal(target: str) -> None:
+            try:
+                await workflow.get_external_workflow_handle(target).signal("automatic-act", message)
+            except Exception:  # the act stands; a closed lifecycle has nothing left to change
+                workflow.logger.warning("could not tell a related record", extra={"target": target})
+
+        await asyncio.gather(*(signal(f"{tell.kind}-{record_id}") for record_id in ids))
+
+    async def _start(self, start: Start) -> None:
+        """Start a new record's lifecycle (e.g. a custody handover, 27(1)(b)); it records its
+        own creation and outlives this workflow."""
+        child = start.record(self.record)
+        await workflow.start_child_workflow(
+            WORKFLOW_NAMES[start.kind], StartInput(record=child.model_dump(mode="json", by_alias=True), open_itself=True),
+            id=f"{start.kind}-{child.id}", parent_close_policy=ParentClosePolicy.ABANDON,  # type: ignore[attr-defined]
+            static_summary=f"{start.kind}: {child.id}",
+        )
 
     async def _on_automatic_act(self, request: AutomaticAct) -> None:
         act = self.LIFECYCLE.act(request.act)
@@ -212,7 +244,7 @@ class LifecycleWorkflow:
             return
         await self._automatic(act.name, body)
 
-    async def _automatic(self, name: str, body: ActBody | None = None) -> None:
+    async def _automatic(self, name: str, body: ActBody | None = None, event: str | None = None) -> None:
         act = self.LIFECYCLE.act(name)
         assert act is not None and act.automatic
         async with self.lock:
@@ -220,7 +252,7 @@ class LifecycleWorkflow:
                 body = body or act.body()
                 # The event names the act: the same deadline or delivery is one act, however often
                 # a crash makes the workflow try it again.
-                event = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:12]
+                event = hashlib.sha256((event or body.model_dump_json()).encode()).hexdigest()[:12]
                 await self._perform(act, body, Party.RS, "service", f"{self.record.id}:{name}:{event}")
 
     # ---- the record's life ---------------------------------------------------------
@@ -234,6 +266,11 @@ class LifecycleWorkflow:
         return min(pending, key=lambda p: p[0]) if pending else (None, None)
 
     async def _live(self) -> None:
+        if self.open_itself and not self.created:
+            creation = self.LIFECYCLE.creation
+            async with self.lock:
+                await self._perform(creation, creation.body(), creation.party, "service",
+                                    f"{self.record.id}:{creation.name}")
         if workflow.patched("bounded-creation-wait"):
             try:
                 # A creation refused by its validator leaves nothing to wait for.
@@ -265,7 +302,7 @@ class LifecycleWorkflow:
                     await self._deliver()
             deadline, timer = self._next_deadline()
             if deadline is not None and deadline <= workflow.now():
-                await self._automatic(timer.act, ActBody(effective_date=deadline.date()))
+                await self._automatic(timer.act, ActBody(effective_date=deadline.date()), event=deadline.isoformat())
             if self.LIFECYCLE.final(self.record) and self._quiet():
                 await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._quiet())
                 if self.LIFECYCLE.final(self.record):

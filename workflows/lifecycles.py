@@ -9,6 +9,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from models.custody import CUSTODY
     from models.member import MEMBER
     from models.post import POST
     from models.relations import RELATIONS
@@ -51,6 +52,22 @@ class MemberWorkflow(LifecycleWorkflow):
     """One member's tenure, appointment to departure (VCCR Arts. 10-26, 53); id `member-<id>`."""
 
     LIFECYCLE = MEMBER
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()
+
+
+@workflow.defn(name="Custody")
+class CustodyWorkflow(LifecycleWorkflow):
+    """A third State's custody of a closed post (VCCR 27(1)(b)), proposal to handover; started
+    by the post, id `custody-<post id>-C<n>`."""
+
+    LIFECYCLE = CUSTODY
 
     @workflow.init
     def __init__(self, start: StartInput) -> None:

@@ -16,6 +16,7 @@ class StartInput(BaseModel):
     record: dict[str, Any]
     created: bool = False
     deliveries_due: bool = False
+    open_itself: bool = False  # started by another workflow: perform the creating act at once
 
 
 class ActRequest(BaseModel):
