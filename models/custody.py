@@ -56,7 +56,7 @@ WAITING_FOR = {"proposed": "receiving-state", "accepted-by-receiving-state": "th
                "accepted-by-third-state": "sending-state"}
 
 
-def _next_reminder(c: Custody, ctx: Context) -> list[Notice]:
+def _next_reminder(c: Custody, body: ActBody, ctx: Context) -> list[Notice]:
     waiting = WAITING_FOR.get(str(c.state))
     c.reminder_at = ctx.now + ctx.periods["custody_response_period"] if waiting else None
     return []
@@ -64,20 +64,20 @@ def _next_reminder(c: Custody, ctx: Context) -> list[Notice]:
 
 def _opened(c: Custody, body: ActBody, ctx: Context) -> list[Notice]:
     c.proposed_on = ctx.effective_date
-    return _next_reminder(c, ctx)
+    return _next_reminder(c, body, ctx)
 
 
 def _remind(c: Custody, body: ActBody, ctx: Context) -> list[Notice]:
     c.reminders += 1
     waiting = WAITING_FOR[str(c.state)]
     reminder = notice(c, ctx, f"{waiting}-reminder", "VCCR 27")
-    _next_reminder(c, ctx)
+    _next_reminder(c, body, ctx)
     return [reminder]
 
 
 def _handed_over(c: Custody, body: HandOver, ctx: Context) -> list[Notice]:
     c.inventory, c.handed_over_on = body.inventory, ctx.effective_date
-    return _next_reminder(c, ctx)
+    return _next_reminder(c, body, ctx)
 
 
 _reminder_due = Rule("reminder_due", "VCCR 27", "No reply is awaited", lambda c: c.reminder_at is not None)

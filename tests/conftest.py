@@ -44,6 +44,10 @@ TOKENS = {
     "tok-fji": 'state = "FJI"',
     "tok-jpn": 'state = "JPN"',
     "tok-aus": 'state = "AUS"',
+    "tok-ton": 'state = "TON"',
+    "tok-kor": 'state = "KOR"',
+    "tok-can": 'state = "CAN"',
+    "tok-ind": 'state = "IND"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }

@@ -183,8 +183,15 @@ class LifecycleWorkflow:
         except Refusal as refusal:
             self.case.record = before
             raise refused(refusal, self.case.allowed([party])) from None
-        except ActivityError:
+        except Exception as exc:
             self.case.record = before  # nothing half-applied: the act is not in the register
+            if not isinstance(exc, ActivityError):
+                if act.automatic:
+                    raise  # a defect: the task retries until a fixed build runs it
+                # A defect in an act's effect must not leave the workflow stuck (STYLE.md): refuse it.
+                workflow.logger.error("act failed", extra={"act": act.name, "error": repr(exc)})
+                raise ApplicationError(f"The act could not be applied ({type(exc).__name__})",
+                                       {"status": 500}, type="ActFailed", non_retryable=True) from None
             raise ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
                                    {"status": 503}, type=REGISTER_UNAVAILABLE) from None
         self.created = True
