@@ -82,6 +82,7 @@ class Post(BaseModel):
     changes: list[dict[str, str]] = Field(default_factory=list)
     protected_by_receiving_state: bool = False
     custody: dict[str, Any] | None = None
+    protection: dict[str, Any] | None = None  # protection of SS's interests by a third State (27(1)(c))
     closure: Literal["temporary", "permanent"] | None = None
     closed_on: date | None = None
     severed_on: date | None = None
@@ -164,6 +165,10 @@ class Custodian(Strict):
 
 class CustodianProposal(ActBody):
     custodian: Custodian
+
+
+class ProtectingState(ActBody):
+    state: StateCode
 
 
 class CustodyChanged(ActBody):
@@ -334,6 +339,28 @@ def third_state_custody(post: Post) -> Any:
                    receiving_state=post.receiving_state, third_state=post.custody["custodian"]["state"])
 
 
+def _protection_proposed(post: Post, body: ProtectingState, ctx: Context) -> None:
+    post.protection = {"state": body.state, "status": "proposed", "on": ctx.effective_date.isoformat()}
+
+
+def _protection_answered(status: str):  # type: ignore[no-untyped-def]
+    def effect(post: Post, body: ActBody, ctx: Context) -> None:
+        assert post.protection is not None
+        post.protection = {**post.protection, "status": status, "answered_on": ctx.effective_date.isoformat()}
+    return effect
+
+
+def _protecting_state_allowed(post: Post, body: ProtectingState) -> tuple[str, str] | None:
+    if body.state in (post.sending_state, post.receiving_state):
+        return "VCCR 27(1)(c)", "The protecting State is a third State"
+    return None
+
+
+_no_protection = Rule("no_protection_pending", "VCCR 27(1)(c)", "A protecting State is already proposed or accepted",
+                      lambda p: p.protection is None or p.protection["status"] == "rejected")
+_protection_proposed_rule = Rule("protection_proposed", "VCCR 27(1)(c)", "No protecting State awaits acceptance",
+                                 lambda p: p.protection is not None and p.protection["status"] == "proposed")
+
 _relations_in_force = Rule("consular_relations_in_force", "VCCR 2(1)",
                            "Consular relations between the two States are severed", lambda p: not p.relations_severed)
 _no_acting = Rule("no_acting_head", "VCCR 15(1)", "An acting head is already designated; end that period first",
@@ -414,6 +441,16 @@ POST = Lifecycle(
             admissible=_custodian_allowed,
             starts=Start("custody", third_state_custody,
                          when=lambda p: p.custody is not None and p.custody.get("state") == "proposed")),
+        Act("propose-protecting-state", Party.SS, "VCCR 27(1)(c)",
+            "The sending State entrusts the protection of its interests to a third State.",
+            (Route(CLOSED, None, (_no_protection,)),), body=ProtectingState, effect=_protection_proposed,
+            admissible=_protecting_state_allowed),
+        Act("accept-protecting-state", Party.RS, "VCCR 27(1)(c)",
+            "The receiving State finds the protecting State acceptable.",
+            (Route(CLOSED, None, (_protection_proposed_rule,)),), effect=_protection_answered("accepted")),
+        Act("reject-protecting-state", Party.RS, "VCCR 27(1)(c)",
+            "The receiving State does not accept the protecting State; the sending State may propose another.",
+            (Route(CLOSED, None, (_protection_proposed_rule,)),), effect=_protection_answered("rejected")),
         Act("consent-district-functions", Party.RS, "VCCR 27(2)(a)",
             "The receiving State consents to the custodian post exercising functions in the closed post's district.",
             (Route(CLOSED, None, (_post_custodian,)),), effect=_district_functions),

@@ -145,6 +145,12 @@ async def test_severance_of_a_pair_ends_every_post_and_member(http, env: Workflo
     # Custody and protection proposals are open: Canada keeps an embassy, which takes custody.
     post = await can.act("posts", posts[1]["id"], "propose-custodian", {"custodian": {"kind": "diplomatic-mission"}})
     assert post["custody"]["state"] == "active"
+    # 27(1)(c): the protection of Canada's interests by a third State acceptable to Tonga.
+    assert (await can.act("posts", posts[1]["id"], "propose-protecting-state", {"state": "TON"}, expect=409))[
+        "article"] == "VCCR 27(1)(c)"
+    await can.act("posts", posts[1]["id"], "propose-protecting-state", {"state": "AUS"})
+    post = await ton.act("posts", posts[1]["id"], "accept-protecting-state")
+    assert post["protection"]["state"] == "AUS" and post["protection"]["status"] == "accepted"
     assert (await can.post("/v1/posts", {"receiving_state": "TON", "seat": "X", "classification": "consulate",
                                           "district": "X", "headed_by": "career"}, expect=409))["article"] == "VCCR 2(1)"
     # The departure window runs out for the head who does not leave (53(3)).
@@ -166,3 +172,28 @@ async def test_diplomatic_severance_leaves_everything_open(http):
     assert (await usa.get(f"/v1/posts/{post['id']}"))["state"] == "open"
     assert (await usa.get(f"/v1/members/{head['id']}"))["state"] == "admitted"
     assert "Smith" in [e["full_name"] for e in (await ton.get("/v1/precedence/TON"))["entries"]]
+
+
+async def test_severance_fans_out_durably_to_many_posts_with_bounded_history(http, env: WorkflowEnvironment):
+    """27(1) for a large corps: each record told once, the pair's history grows by a few events a post."""
+    jpn, ton = Ministry(http, "tok-jpn"), Ministry(http, "tok-ton")
+    await jpn.post("/v1/relations", {"with_state": "TON", "effective_date": "2000-01-01"}, expect=201)
+    posts, members = [], []
+    for i in range(40):
+        post = await open_post(jpn, ton, f"Seat {i}")
+        member = await jpn.post(f"/v1/posts/{post['id']}/members", {
+            "role": "employee", "category": "career", "person": {"full_name": f"E{i}", "nationalities": ["JPN"]}},
+            expect=201)
+        posts.append(post)
+        members.append(member)
+    handle = env.client.get_workflow_handle("relations-JPN-TON")
+    before = len((await handle.fetch_history()).events)
+    await jpn.act("relations", "JPN-TON", "sever")
+    for member in members:
+        await wait_for(lambda m: m["state"] == "terminated", lambda m=member: jpn.get(f"/v1/members/{m['id']}"))
+    for post in posts:
+        severed = await ton.get(f"/v1/posts/{post['id']}")
+        assert severed["state"] == "severed"
+        assert [a["act"] for a in severed["acts"]].count("relations-severed") == 1  # nothing twice
+    grown = len((await handle.fetch_history()).events) - before
+    assert grown <= 3 * len(posts) + 20, grown  # a signal (two events) a post, and the act itself
