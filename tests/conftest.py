@@ -126,7 +126,7 @@ EXPORT = os.environ.get("EXEQUATUR_EXPORT_HISTORIES")
 async def export_histories(request) -> AsyncIterator[None]:  # type: ignore[no-untyped-def]
     """With EXEQUATUR_EXPORT_HISTORIES=DIR (`make histories`), write the history of every
     workflow a test started to DIR/<test>--<workflow id>.json for the replay test."""
-    if not EXPORT or "env" not in request.fixturenames:
+    if not EXPORT or "env" not in request.fixturenames or request.node.get_closest_marker("bulk"):
         yield
         return
     from datetime import UTC, datetime

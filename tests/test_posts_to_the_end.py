@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from settings import get_settings
@@ -174,6 +175,7 @@ async def test_diplomatic_severance_leaves_everything_open(http):
     assert "Smith" in [e["full_name"] for e in (await ton.get("/v1/precedence/TON"))["entries"]]
 
 
+@pytest.mark.bulk  # its eighty histories repeat one path: not exported to the replay corpus
 async def test_severance_fans_out_durably_to_many_posts_with_bounded_history(http, env: WorkflowEnvironment):
     """27(1) for a large corps: each record told once, the pair's history grows by a few events a post."""
     jpn, ton = Ministry(http, "tok-jpn"), Ministry(http, "tok-ton")

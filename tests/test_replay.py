@@ -17,7 +17,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_histories_cover_every_workflow():
     kinds = {path.stem.split("--", 1)[1].split("-", 1)[0] for path in HISTORIES}
-    assert kinds == {"relations", "post", "member"}
+    assert kinds == {"relations", "post", "member", "custody"}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
