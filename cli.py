@@ -16,7 +16,10 @@ from pathlib import Path
 import typer
 
 from logs import configure_logging
-from settings import Settings, get_settings
+from pydantic import ValidationError
+
+from settings import Settings, explain
+from settings import get_settings as _load_settings
 
 app = typer.Typer(help="Exequatur: consular posts and their members under the VCCR (1963).", no_args_is_help=True)
 
@@ -26,6 +29,16 @@ def _exit(code: int = 0) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def get_settings() -> Settings:
+    """The settings, or a message naming each bad variable and exit 2 (nothing starts)."""
+    try:
+        return _load_settings()
+    except ValidationError as error:
+        typer.echo(explain(error), err=True)
+        _exit(2)
+        raise  # unreachable: _exit does not return
 
 
 def _temporal_binary() -> str:
@@ -130,7 +143,17 @@ def api() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_format)
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None)
+    # On SIGTERM uvicorn stops accepting and finishes in-flight requests within the grace period.
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None,
+                timeout_graceful_shutdown=int(settings.api_grace_seconds))
+    _exit(0)
+
+
+@app.command()
+def config() -> None:
+    """Print the effective settings, secrets masked."""
+    for name, value in get_settings().masked().items():
+        typer.echo(f"{name}={value}")
     _exit(0)
 
 

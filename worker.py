@@ -31,12 +31,7 @@ def build_worker(client: Client, task_queue: str, **overrides) -> Worker:  # typ
 
 
 async def connect(settings) -> Client:  # type: ignore[no-untyped-def]
-    from temporalio.contrib.pydantic import pydantic_data_converter
-
-    return await Client.connect(
-        settings.temporal_address or f"127.0.0.1:{settings.temporal_port}",
-        namespace=settings.temporal_namespace, data_converter=pydantic_data_converter,
-    )
+    return await Client.connect(**settings.client_options())
 
 
 async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
@@ -48,5 +43,7 @@ async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyp
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with build_worker(client, settings.task_queue):
+    # Leaving the block drains: no new tasks are polled, in-flight activities get the grace period.
+    async with build_worker(client, settings.task_queue,
+                            graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds)):
         await stop.wait()

@@ -19,7 +19,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import (Client, WithStartWorkflowOperation, WorkflowUpdateFailedError)
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -228,9 +227,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
         await run_in_threadpool(migrate, settings.effective_database_url)
         if app.state.service.client is None:
-            app.state.service.client = await Client.connect(
-                settings.temporal_address or f"127.0.0.1:{settings.temporal_port}",
-                namespace=settings.temporal_namespace, data_converter=pydantic_data_converter)
+            app.state.service.client = await Client.connect(**settings.client_options())
         yield
 
     app = FastAPI(
