@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install chromium run test histories bench clean
+.PHONY: install debian-tools run test histories bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,15 +17,17 @@ install: $(STAMP)
 run: install
 	$(BIN)/exequatur run
 
-## Debian's Chromium renders the printable consular list in the tests
-chromium:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive \
-	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; } \
-	  || { echo "install Debian's chromium package (apt-get install chromium)"; exit 1; }
+## Debian tools the tests start: Chromium renders the consular list, nginx terminates mTLS
+DEBIAN_TOOLS := chromium:chromium nginx:nginx-light
+debian-tools:
+	@for pair in $(DEBIAN_TOOLS); do tool=$${pair%%:*}; package=$${pair##*:}; \
+	  command -v $$tool >/dev/null || PATH=$$PATH:/usr/sbin command -v $$tool >/dev/null || { \
+	    [ "$$(id -u)" = 0 ] && { DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$package >/dev/null 2>&1 \
+	      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$package >/dev/null; }; } \
+	    || { echo "install Debian's $$package package"; exit 1; }; }; done
 
 ## The whole suite against real servers (dev server, worker, HTTP, register)
-test: install chromium
+test: install debian-tools
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 ## Re-record tests/histories/*.json from the scenario tests (then review and commit them)

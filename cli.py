@@ -149,6 +149,31 @@ def api() -> None:
     _exit(0)
 
 
+@app.command("search-attributes")
+def search_attributes() -> None:
+    """Register the custom search attributes on the Temporal namespace (a real cluster; `run` does it
+    for the dev server). Idempotent."""
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+    from temporalio.client import Client
+
+    from workflows.search import ALL
+
+    settings = get_settings()
+
+    async def main() -> None:
+        client = await Client.connect(**settings.client_options())
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=settings.temporal_namespace))
+        missing = {key.name: key.indexed_value_type for key in ALL if key.name not in existing.custom_attributes}
+        if missing:
+            await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
+                namespace=settings.temporal_namespace, search_attributes=missing))
+        typer.echo(f"search attributes: {', '.join(key.name for key in ALL)} ({len(missing)} added)")
+
+    asyncio.run(main())
+    _exit(0)
+
+
 @app.command()
 def config() -> None:
     """Print the effective settings, secrets masked."""

@@ -16,8 +16,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parent
 
 
+SECRETS_DIR = Path("/run/secrets")  # compose secrets and Kubernetes secret volumes, one file per variable
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True,
+                                      secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None)
 
     # Temporal: the dev server `exequatur run` starts, or a cluster.
     temporal_address: str | None = Field(None, alias="TEMPORAL_ADDRESS")

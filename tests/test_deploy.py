@@ -1,0 +1,272 @@
+"""Beyond one machine: the deployment files agree with the settings model, the worker and the
+API connect over mutual TLS (nginx terminating it in front of the dev server, which has no
+TLS of its own), and two workers share the load while one is stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from settings import known_variables
+from tests.conftest import free_port
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+BIN = Path(sys.executable).parent
+SECRET_NAMES = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY$|DATABASE_URL")
+
+
+def _documents() -> Iterator[tuple[str, dict]]:
+    yield "compose.yaml", yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    for path in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if document:
+                yield path.name, document
+
+
+def _our_environment() -> Iterator[tuple[str, str, object]]:
+    """(file, variable, value) for every variable given to an Exequatur container."""
+    for name, document in _documents():
+        if name == "compose.yaml":
+            for service in document["services"].values():
+                if str(service.get("image", "")).startswith("exequatur"):
+                    for variable, value in (service.get("environment") or {}).items():
+                        yield name, variable, value
+                    for secret in service.get("secrets") or []:
+                        if secret.upper() == secret:  # a secret named after its variable
+                            yield name, secret, {"secret": True}
+        elif document.get("kind") == "ConfigMap":
+            for variable, value in document["data"].items():
+                yield name, variable, value
+        elif name != "temporal-values.yaml":
+            spec = document.get("spec", {}).get("template", {}).get("spec", {})
+            for container in spec.get("containers", []):
+                for item in container.get("env", []):
+                    yield name, item["name"], item.get("value", item.get("valueFrom"))
+
+
+def test_every_variable_is_one_the_settings_model_knows():
+    found = {variable for _, variable, _ in _our_environment()}
+    assert found and found <= known_variables(), found - known_variables()
+
+
+def test_images_are_pinned_and_no_secret_is_inlined():
+    images = []
+    for name, document in _documents():
+        text = yaml.safe_dump(document)
+        images += [(name, image) for image in re.findall(r"image: (\S+)", text)]
+        images += [(name, f"{k}:{v}") for k, v in re.findall(r"repository: (\S+)\s+tag: (\S+)", text)]
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    images += [("Dockerfile", image) for image in re.findall(r"^FROM (\S+)", dockerfile, re.M)]
+    assert images
+    for name, image in images:
+        assert re.search(r":\d[\w.-]*$|@sha256:", image) and not image.endswith(":latest"), (name, image)
+    for name, variable, value in _our_environment():
+        if SECRET_NAMES.search(variable):
+            # A secret is referenced (a secret file, a secretKeyRef) or named by its mounted path.
+            assert isinstance(value, dict) or str(value).startswith("/run/secrets/"), \
+                f"{name}: {variable} is inlined; reference a secret"
+    assert "USER exequatur" in dockerfile
+
+
+def test_a_bad_setting_stops_startup_naming_the_variable(tmp_path):
+    env = {**os.environ, "TEMPORAL_TLS_CERT": str(tmp_path / "missing.pem"), "TEMPORAL_TLS_KEY": str(tmp_path / "k")}
+    result = subprocess.run([str(BIN / "exequatur"), "worker"], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "TEMPORAL_TLS_CERT" in result.stderr
+    env = {**os.environ, "CONSULAR_DATABASE_URL": "postgresql://u:hunter2@db/register"}
+    shown = subprocess.run([str(BIN / "exequatur"), "config"], env=env, capture_output=True, text=True, timeout=60)
+    assert "CONSULAR_DATABASE_URL=********" in shown.stdout and "hunter2" not in shown.stdout
+
+
+# ---- processes --------------------------------------------------------------------------
+
+def _openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def _certificates(folder: Path) -> None:
+    """A CA, a server certificate for 127.0.0.1/localhost and a client certificate (all X.509 v3)."""
+    (folder / "server.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    (folder / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(folder / "ca.key"),
+             "-out", str(folder / "ca.pem"), "-days", "2", "-subj", "/CN=exequatur-test-ca")
+    for who in ("server", "client"):
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", str(folder / f"{who}.key"),
+                 "-out", str(folder / f"{who}.csr"), "-subj", f"/CN={'localhost' if who == 'server' else 'worker'}")
+        _openssl("x509", "-req", "-in", str(folder / f"{who}.csr"), "-CA", str(folder / "ca.pem"),
+                 "-CAkey", str(folder / "ca.key"), "-CAcreateserial", "-out", str(folder / f"{who}.pem"),
+                 "-days", "2", "-extfile", str(folder / f"{who}.ext"))
+
+
+class Stack:
+    """The service as separate processes against the session's dev server."""
+
+    def __init__(self, tmp: Path, temporal: str, **extra: str):
+        self.tmp, self.port, self.processes = tmp, free_port(), {}
+        tokens = tmp / "tokens.toml"
+        tokens.write_text('[tokens]\n"t-bel" = { state = "BEL" }\n"t-lux" = { state = "LUX" }\n'
+                          '"t-dnk" = { state = "DNK" }\n"t-swe" = { state = "SWE" }\n')
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSULAR_", "TEMPORAL_"))}
+        self.env.update(TEMPORAL_ADDRESS=temporal, CONSULAR_VAR_DIR=str(tmp / "var"), CONSULAR_TOKENS_FILE=str(tokens),
+                        CONSULAR_DATABASE_URL=f"sqlite:///{tmp / 'register.sqlite3'}", CONSULAR_API_PORT=str(self.port),
+                        CONSULAR_TASK_QUEUE=f"deploy-{tmp.name}", CONSULAR_WORKER_GRACE_SECONDS="10", **extra)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self, name: str, *command: str) -> subprocess.Popen[bytes]:
+        log = (self.tmp / f"{name}.log").open("wb")
+        self.processes[name] = subprocess.Popen([str(BIN / "exequatur"), *command], env=self.env, stdout=log,
+                                                stderr=subprocess.STDOUT)
+        return self.processes[name]
+
+    def ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError((self.tmp / "api.log").read_text())
+
+    def client(self, token: str) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _walk_post(ss: httpx.Client, rs: httpx.Client, pair: tuple[str, str]) -> dict:
+    assert ss.post("/v1/relations", json={"with_state": pair[1]}).status_code == 201
+    post = ss.post("/v1/posts", json={"receiving_state": pair[1], "seat": "Capital", "classification": "consulate",
+                                      "district": "All", "headed_by": "career"}).json()
+    consented = rs.post(f"/v1/posts/{post['id']}/acts/consent")
+    assert consented.status_code == 200, consented.text
+    return consented.json()
+
+
+@pytest.fixture
+def temporal_address(env) -> str:  # type: ignore[no-untyped-def]
+    return str(env.client.service_client.config.target_host)
+
+
+def test_worker_and_api_over_mutual_tls(tmp_path, temporal_address):
+    _certificates(tmp_path)
+    tls_port = free_port()
+    (tmp_path / "nginx.conf").write_text(f"""
+daemon off; pid {tmp_path}/nginx.pid; error_log {tmp_path}/nginx-error.log warn;
+events {{}}
+http {{
+  access_log off; client_body_temp_path {tmp_path}; proxy_temp_path {tmp_path};
+  server {{
+    listen 127.0.0.1:{tls_port} ssl http2;
+    ssl_certificate {tmp_path}/server.pem; ssl_certificate_key {tmp_path}/server.key;
+    ssl_client_certificate {tmp_path}/ca.pem; ssl_verify_client on;
+    location / {{ grpc_pass grpc://{temporal_address}; grpc_read_timeout 300s; grpc_send_timeout 300s; }}
+  }}
+}}""")
+    nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "nginx-error.log")])
+    stack = Stack(tmp_path, f"127.0.0.1:{tls_port}", TEMPORAL_TLS_CA=str(tmp_path / "ca.pem"),
+                  TEMPORAL_TLS_CERT=str(tmp_path / "client.pem"), TEMPORAL_TLS_KEY=str(tmp_path / "client.key"),
+                  TEMPORAL_TLS_SERVER_NAME="localhost")
+    try:
+        stack.start("worker", "worker")
+        stack.start("api", "api")
+        stack.ready()
+        post = _walk_post(stack.client("t-dnk"), stack.client("t-swe"), ("DNK", "SWE"))
+        assert post["state"] == "open"  # the worker, over TLS, applied and recorded the act
+        # Without a client certificate the proxy refuses: the TLS settings are what made it work.
+        plain = dict(stack.env, TEMPORAL_TLS_CERT="", TEMPORAL_TLS_KEY="")
+        refused = subprocess.run([str(BIN / "python"), "-c", (
+            "import asyncio, os; from temporalio.client import Client, TLSConfig\n"
+            f"ca = open({str(tmp_path / 'ca.pem')!r}, 'rb').read()\n"
+            f"asyncio.run(Client.connect('127.0.0.1:{tls_port}', tls=TLSConfig(server_root_ca_cert=ca, domain='localhost')))")],
+            env=plain, capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0
+    finally:
+        stack.stop()
+        nginx.terminate()
+        nginx.wait(timeout=10)
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list[tuple[str, str, bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Receiver.received.append((self.headers["Notification-Id"], self.headers.get("Notification-Signature", ""), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_two_workers_share_the_load_and_a_sigterm_loses_nothing(tmp_path, temporal_address):
+    Receiver.received = []
+    receiver = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    stack = Stack(tmp_path, temporal_address, CONSULAR_WEBHOOK_URL=f"http://127.0.0.1:{receiver.server_port}/hook",
+                  CONSULAR_WEBHOOK_SECRET="s3cret")
+    try:
+        first, second = stack.start("worker-1", "worker"), stack.start("worker-2", "worker")
+        stack.start("api", "api")
+        stack.ready()
+        bel, lux = stack.client("t-bel"), stack.client("t-lux")
+        post = _walk_post(bel, lux, ("BEL", "LUX"))
+        heads = []
+        for i in range(8):
+            member = bel.post(f"/v1/posts/{post['id']}/members", json={
+                "role": "head", "category": "career", "class": "consul",
+                "person": {"full_name": f"H{i}", "nationalities": ["BEL"]}}).json()
+            assert bel.post(f"/v1/members/{member['id']}/acts/present-instrument").status_code == 200
+            heads.append(member["id"])
+            if i == 3:
+                first.send_signal(signal.SIGTERM)  # mid-way: it drains and stops
+        for member_id in heads:
+            response = lux.post(f"/v1/members/{member_id}/acts/admit-provisionally")
+            assert response.status_code == 200, response.text
+        assert first.wait(timeout=30) == 0 and second.poll() is None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            members = [bel.get(f"/v1/members/{m}").json() for m in heads]
+            if all(m["district_authorities_notified_at"] for m in members):
+                break
+            time.sleep(0.5)
+        for member in members:
+            assert [a["act"] for a in member["acts"]] == [
+                "appoint", "present-instrument", "admit-provisionally", "district-authorities-notified"]
+        # Each notification reached the webhook once by id, signed with the shared secret.
+        ids = [notice_id for notice_id, _, _ in Receiver.received]
+        assert len(ids) == len(set(ids)) == 8 * 3  # appointment, instrument (Art. 24) and Art. 14 per head
+        for _, signature, body in Receiver.received:
+            assert signature == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        assert {json.loads(body)["recipient"] for _, _, body in Receiver.received} == {
+            "foreign-ministry", "district-authorities"}
+        # Both processes did work before the first one stopped (the load was shared).
+        for name in ("worker-1", "worker-2"):
+            assert "act recorded" in (tmp_path / f"{name}.log").read_text(), name
+    finally:
+        stack.stop()
+        receiver.shutdown()
