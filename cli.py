@@ -174,6 +174,60 @@ def search_attributes() -> None:
     _exit(0)
 
 
+histories = typer.Typer(help="Export production histories and replay them against this build.")
+app.add_typer(histories, name="histories")
+
+
+@histories.command("export")
+def histories_export(out: Path = typer.Option(..., "--out", help="folder for <workflow id>.json files"),
+                     query: str = typer.Option("", "--query", help="a visibility query, e.g. WorkflowType='Member'"),
+                     limit: int = typer.Option(1000, "--limit")) -> None:
+    """Write the histories of the workflows a query finds, one JSON file each."""
+    from temporalio.client import Client
+
+    settings = get_settings()
+
+    async def main() -> int:
+        client = await Client.connect(**settings.client_options())
+        out.mkdir(parents=True, exist_ok=True)
+        count = 0
+        async for execution in client.list_workflows(query or None, limit=limit):
+            history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+            (out / f"{execution.id}--{execution.run_id}.json").write_text(history.to_json())
+            count += 1
+        return count
+
+    typer.echo(f"{asyncio.run(main())} histories written to {out}")
+    _exit(0)
+
+
+@histories.command("replay")
+def histories_replay(folder: Path = typer.Argument(..., help="a folder written by `histories export`")) -> None:
+    """Replay every history in the folder against this build's workflows; exit 1 on any failure.
+    Run it before rolling out a new build (deploy/README.md)."""
+    from temporalio.client import WorkflowHistory
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.worker import Replayer
+
+    from worker import WORKFLOWS
+
+    async def main() -> int:
+        replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+        failures = 0
+        files = sorted(folder.glob("*.json"))
+        for path in files:
+            workflow_id = path.stem.split("--")[0]
+            result = await replayer.replay_workflow(WorkflowHistory.from_json(workflow_id, path.read_text()),
+                                                    raise_on_replay_failure=False)
+            if result.replay_failure is not None:
+                failures += 1
+                typer.echo(f"FAILED {path.name}: {result.replay_failure}", err=True)
+        typer.echo(f"{len(files) - failures} of {len(files)} histories replay")
+        return failures
+
+    _exit(1 if asyncio.run(main()) else 0)
+
+
 @app.command()
 def config() -> None:
     """Print the effective settings, secrets masked."""

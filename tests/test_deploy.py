@@ -270,3 +270,28 @@ def test_two_workers_share_the_load_and_a_sigterm_loses_nothing(tmp_path, tempor
     finally:
         stack.stop()
         receiver.shutdown()
+
+
+async def test_histories_export_and_replay_before_a_rollout(tmp_path, temporal_address, http):  # type: ignore[no-untyped-def]
+    """`exequatur histories export` then `replay`: what an operator runs before rolling out a build."""
+    from tests.helpers import Ministry
+
+    await Ministry(http, "tok-aus").post("/v1/relations", {"with_state": "NZL"}, expect=None)
+    env = {**os.environ, "TEMPORAL_ADDRESS": temporal_address}
+    out = tmp_path / "histories"
+    exported = subprocess.run([str(BIN / "exequatur"), "histories", "export", "--out", str(out),
+                               "--query", "WorkflowType='Relations'", "--limit", "5"],
+                              env=env, capture_output=True, text=True, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    files = sorted(out.glob("*.json"))
+    assert files
+    replayed = subprocess.run([str(BIN / "exequatur"), "histories", "replay", str(out)],
+                              env=env, capture_output=True, text=True, timeout=120)
+    assert replayed.returncode == 0 and f"{len(files)} of {len(files)} histories replay" in replayed.stdout
+    # A history this build cannot replay fails the command: here one whose workflow type changed.
+    broken = json.loads(files[0].read_text())
+    broken["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"] = "Member"
+    files[0].write_text(json.dumps(broken))
+    failed = subprocess.run([str(BIN / "exequatur"), "histories", "replay", str(out)],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1 and "FAILED" in failed.stderr
