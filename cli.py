@@ -206,13 +206,14 @@ def histories_replay(folder: Path = typer.Argument(..., help="a folder written b
     """Replay every history in the folder against this build's workflows; exit 1 on any failure.
     Run it before rolling out a new build (deploy/README.md)."""
     from temporalio.client import WorkflowHistory
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.worker import Replayer
 
     from worker import WORKFLOWS
 
+    converter = get_settings().data_converter()  # encrypted histories need the keys
+
     async def main() -> int:
-        replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+        replayer = Replayer(workflows=WORKFLOWS, data_converter=converter)
         failures = 0
         files = sorted(folder.glob("*.json"))
         for path in files:

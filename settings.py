@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(None, alias="CONSULAR_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(None, alias="CONSULAR_WEBHOOK_SECRET",
                                              description="signs each notification (HMAC-SHA256)")
+    codec_keys: SecretStr | None = Field(None, alias="CONSULAR_CODEC_KEYS",
+                                         description="`kid:base64key,...`: payloads to Temporal encrypted (AES-GCM)")
+    codec_cors_origins: str = Field("http://127.0.0.1:8233,http://localhost:8233", alias="CONSULAR_CODEC_CORS_ORIGINS",
+                                    description="Temporal Web UI origins allowed to call /codec")
     log_format: Literal["console", "json"] = Field("console", alias="CONSULAR_LOG_FORMAT")
     act_timeout_seconds: float = Field(30, alias="CONSULAR_ACT_TIMEOUT_SECONDS", gt=0)
     worker_grace_seconds: float = Field(30, alias="CONSULAR_WORKER_GRACE_SECONDS", ge=0,
@@ -56,6 +60,7 @@ class Settings(BaseSettings):
             path = getattr(self, name)
             if path is not None and not path.is_file():
                 raise ValueError(f"{type(self).model_fields[name].alias}: no file at {path}")
+        self.codec_key_map()  # raises naming CONSULAR_CODEC_KEYS when malformed
         url = self.effective_database_url
         if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("CONSULAR_DATABASE_URL: use sqlite:///... or postgresql://...")
@@ -73,10 +78,19 @@ class Settings(BaseSettings):
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
 
+    def codec_key_map(self) -> dict[str, bytes] | None:
+        from codec import parse_keys
+
+        return parse_keys(self.codec_keys.get_secret_value()) if self.codec_keys else None
+
+    def data_converter(self) -> Any:
+        from codec import data_converter
+
+        return data_converter(self.codec_key_map())
+
     def client_options(self) -> dict[str, Any]:
         """What `Client.connect` needs, TLS included: one place for the worker, the API and the CLI."""
         from temporalio.client import TLSConfig
-        from temporalio.contrib.pydantic import pydantic_data_converter
 
         tls: TLSConfig | bool = False
         if self.temporal_tls_ca or self.temporal_tls_cert:
@@ -87,7 +101,7 @@ class Settings(BaseSettings):
                 domain=self.temporal_tls_server_name,
             )
         return {"target_host": self.temporal_target, "namespace": self.temporal_namespace, "tls": tls,
-                "data_converter": pydantic_data_converter}
+                "data_converter": self.data_converter()}
 
     def masked(self) -> dict[str, str]:
         """The effective settings by variable name, secrets masked (`exequatur config`)."""

@@ -15,6 +15,9 @@ import structlog
 from pydantic import ValidationError
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import (Client, WithStartWorkflowOperation, WorkflowUpdateFailedError)
@@ -240,7 +243,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.state.service = Service(settings, client)
     app.state.tokens = load_tokens(settings.tokens_file) if settings.tokens_file else []
     problems.install(app)
-    _routes(app)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.codec_cors_origins.split(","),
+                       allow_methods=["POST"], allow_headers=["Authorization", "Content-Type", "X-Namespace"])
+    _routes(app, settings)
     return app
 
 
@@ -248,7 +253,7 @@ def _service(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def _routes(app: FastAPI) -> None:
+def _routes(app: FastAPI, settings: Settings) -> None:
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -262,6 +267,21 @@ def _routes(app: FastAPI) -> None:
         except Exception as exc:  # readiness reports, it does not raise
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
         return JSONResponse({"status": "ready"})
+
+    @app.post("/codec/decode", include_in_schema=False)
+    @app.post("/codec/encode", include_in_schema=False)
+    async def codec_endpoint(request: Request, principal: Caller) -> JSONResponse:
+        """The Temporal Web UI's codec server: payloads decrypted for auditors and admins only."""
+        if not principal.reads_everything:
+            raise Problem(403, "Only auditors and admins may decode payloads")
+        codec = settings.data_converter().payload_codec
+        payloads = json_format.ParseDict(await request.json(), Payloads())
+        if codec is not None:
+            change = codec.decode if request.url.path.endswith("/decode") else codec.encode
+            converted = await change(list(payloads.payloads))
+            del payloads.payloads[:]
+            payloads.payloads.extend(converted)
+        return JSONResponse(json_format.MessageToDict(payloads))
 
     @app.get("/v1/lifecycles", tags=["law"])
     async def lifecycles() -> dict[str, Any]:

@@ -4,6 +4,7 @@ TLS of its own), and two workers share the load while one is stopped with SIGTER
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -21,6 +22,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payload, Payloads
+
+from codec import new_key
 
 from settings import known_variables
 from tests.conftest import free_port
@@ -94,6 +99,25 @@ def test_a_bad_setting_stops_startup_naming_the_variable(tmp_path):
 
 # ---- processes --------------------------------------------------------------------------
 
+def _payloads(message) -> Iterator[Payload]:  # type: ignore[no-untyped-def]
+    """Every Payload in a history event but search attributes (indexed, so never encrypted: they
+    hold codes and states, no personal data)."""
+    if isinstance(message, Payload):
+        yield message
+        return
+    for field, value in message.ListFields():
+        if field.message_type is None or field.name == "search_attributes":
+            continue
+        if field.message_type.GetOptions().map_entry:
+            items = list(value.values())
+        elif hasattr(value, "ListFields"):
+            items = [value]
+        else:  # a repeated field
+            items = list(value)
+        for item in items:
+            yield from _payloads(item)
+
+
 def _openssl(*args: str) -> None:
     subprocess.run(["openssl", *args], check=True, capture_output=True)
 
@@ -119,7 +143,7 @@ class Stack:
         self.tmp, self.port, self.processes = tmp, free_port(), {}
         tokens = tmp / "tokens.toml"
         tokens.write_text('[tokens]\n"t-bel" = { state = "BEL" }\n"t-lux" = { state = "LUX" }\n'
-                          '"t-dnk" = { state = "DNK" }\n"t-swe" = { state = "SWE" }\n')
+                          '"t-dnk" = { state = "DNK" }\n"t-swe" = { state = "SWE" }\n"t-audit" = { role = "auditor" }\n')
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSULAR_", "TEMPORAL_"))}
         self.env.update(TEMPORAL_ADDRESS=temporal, CONSULAR_VAR_DIR=str(tmp / "var"), CONSULAR_TOKENS_FILE=str(tokens),
                         CONSULAR_DATABASE_URL=f"sqlite:///{tmp / 'register.sqlite3'}", CONSULAR_API_PORT=str(self.port),
@@ -171,7 +195,7 @@ def temporal_address(env) -> str:  # type: ignore[no-untyped-def]
     return str(env.client.service_client.config.target_host)
 
 
-def test_worker_and_api_over_mutual_tls(tmp_path, temporal_address):
+async def test_worker_and_api_over_mutual_tls_with_encrypted_payloads(tmp_path, temporal_address, env):  # type: ignore[no-untyped-def]
     _certificates(tmp_path)
     tls_port = free_port()
     (tmp_path / "nginx.conf").write_text(f"""
@@ -189,7 +213,7 @@ http {{
     nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "nginx-error.log")])
     stack = Stack(tmp_path, f"127.0.0.1:{tls_port}", TEMPORAL_TLS_CA=str(tmp_path / "ca.pem"),
                   TEMPORAL_TLS_CERT=str(tmp_path / "client.pem"), TEMPORAL_TLS_KEY=str(tmp_path / "client.key"),
-                  TEMPORAL_TLS_SERVER_NAME="localhost")
+                  TEMPORAL_TLS_SERVER_NAME="localhost", CONSULAR_CODEC_KEYS=f"k1:{new_key()}")
     try:
         stack.start("worker", "worker")
         stack.start("api", "api")
@@ -204,6 +228,22 @@ http {{
             f"asyncio.run(Client.connect('127.0.0.1:{tls_port}', tls=TLSConfig(server_root_ca_cert=ca, domain='localhost')))")],
             env=plain, capture_output=True, text=True, timeout=60)
         assert refused.returncode != 0
+        # What Temporal stores is encrypted (AES-GCM, key id in the metadata); the codec endpoint
+        # decodes it for an auditor, and for nobody else.
+        history = await env.client.get_workflow_handle(f"post-{post['id']}").fetch_history()
+        payloads = [p for event in history.events for p in _payloads(event)]
+        encrypted = [p for p in payloads if p.metadata.get("encoding") == b"binary/encrypted"]
+        started = list(_payloads(history.events[0]))
+        assert started and all(p in encrypted for p in started)  # the record the workflow starts with
+        assert len(encrypted) >= 4 and all(p.metadata["encryption-key-id"] == b"k1" for p in encrypted)
+        assert not any(b"Capital" in p.data for p in payloads)  # only the SDK's own markers stay plain
+        payloads = encrypted
+        body = json_format.MessageToDict(Payloads(payloads=payloads))
+        assert stack.client("t-dnk").post("/codec/decode", json=body).status_code == 403
+        decoded = stack.client("t-audit").post("/codec/decode", json=body)
+        assert decoded.status_code == 200
+        plain = [base64.b64decode(p["data"]) for p in decoded.json()["payloads"]]
+        assert any(b"Capital" in data for data in plain)
     finally:
         stack.stop()
         nginx.terminate()
@@ -280,7 +320,7 @@ async def test_histories_export_and_replay_before_a_rollout(tmp_path, temporal_a
     env = {**os.environ, "TEMPORAL_ADDRESS": temporal_address}
     out = tmp_path / "histories"
     exported = subprocess.run([str(BIN / "exequatur"), "histories", "export", "--out", str(out),
-                               "--query", "WorkflowType='Relations'", "--limit", "5"],
+                               "--query", "WorkflowId='relations-AUS-NZL'", "--limit", "5"],
                               env=env, capture_output=True, text=True, timeout=120)
     assert exported.returncode == 0, exported.stderr
     files = sorted(out.glob("*.json"))
