@@ -48,6 +48,10 @@ TOKENS = {
     "tok-kor": 'state = "KOR"',
     "tok-can": 'state = "CAN"',
     "tok-ind": 'state = "IND"',
+    "tok-mex": 'state = "MEX"',
+    "tok-per": 'state = "PER"',
+    "tok-chl": 'state = "CHL"',
+    "tok-arg": 'state = "ARG"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }
