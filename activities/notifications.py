@@ -6,7 +6,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import contextvars
 import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import httpx
@@ -39,15 +44,44 @@ def _write_outbox(notice_id: str, document: dict) -> None:  # type: ignore[type-
     os.replace(temporary, target)  # atomic: a reader never sees half a notice
 
 
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """`Notification-Signature`: HMAC-SHA256 over "<timestamp>.<body>" (docs/webhooks.md). The
+    timestamp is signed too, so a receiver can refuse an old notice replayed by a third party."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
 def _post_webhook(url: str, notice_id: str, document: dict, secret: str | None) -> None:  # type: ignore[type-arg]
     # The id travels as a header too, so a receiver can drop a repeat after a crash; with a
-    # secret, an HMAC-SHA256 of the body proves the service sent it.
+    # secret, an HMAC-SHA256 of the timestamp and body proves the service sent it.
     body = json.dumps(document, default=str, sort_keys=True).encode()
-    headers = {"Notification-Id": notice_id, "Content-Type": "application/json"}
+    timestamp = str(int(time.time()))
+    headers = {"Notification-Id": notice_id, "Notification-Timestamp": timestamp, "Content-Type": "application/json"}
     if secret:
-        headers["Notification-Signature"] = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    response = httpx.post(url, content=body, headers=headers, timeout=10)
+        headers["Notification-Signature"] = signature(secret, timestamp, body)
+    with _heartbeating(notice_id):
+        response = httpx.post(url, content=body, headers=headers, timeout=10)
     response.raise_for_status()
+
+
+@contextmanager
+def _heartbeating(detail: str, every: float = 1.0) -> Iterator[None]:
+    """Heartbeat while a slow receiver holds the call: a worker that dies mid-call is noticed
+    within the heartbeat timeout (seconds), not the start-to-close timeout."""
+    done = threading.Event()
+    context = contextvars.copy_context()  # the activity's context, for the heartbeat thread
+
+    def beat() -> None:
+        while not done.wait(every):
+            context.run(activity.heartbeat, detail)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 @activity.defn(name="deliver-notifications")

@@ -20,7 +20,8 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import (Client, WithStartWorkflowOperation, WorkflowUpdateFailedError)
+from temporalio.client import (Client, WithStartWorkflowOperation, WorkflowUpdateFailedError,
+                               WorkflowUpdateRPCTimeoutOrCancelledError)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -171,7 +172,9 @@ class Service:
         and a retry with the same Idempotency-Key attaches to it or returns its first answer."""
         try:
             return await asyncio.wait_for(call, timeout=self.settings.act_timeout_seconds)
-        except TimeoutError:
+        # The SDK reports its own cancelled long poll (our timeout, or no worker admitting the
+        # update, e.g. after a worker crash) as WorkflowUpdateRPCTimeoutOrCancelledError.
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise Problem(503, "The act is accepted but the register has not confirmed it yet; retry with "
                           "the same Idempotency-Key") from None
 

@@ -255,7 +255,9 @@ class Receiver(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        Receiver.received.append((self.headers["Notification-Id"], self.headers.get("Notification-Signature", ""), body))
+        signed = self.headers.get("Notification-Timestamp", "").encode() + b"." + body
+        Receiver.received.append((self.headers["Notification-Id"], self.headers.get("Notification-Signature", ""),
+                                  body, signed))
         self.send_response(204)
         self.end_headers()
 
@@ -298,11 +300,11 @@ def test_two_workers_share_the_load_and_a_sigterm_loses_nothing(tmp_path, tempor
             assert [a["act"] for a in member["acts"]] == [
                 "appoint", "present-instrument", "admit-provisionally", "district-authorities-notified"]
         # Each notification reached the webhook once by id, signed with the shared secret.
-        ids = [notice_id for notice_id, _, _ in Receiver.received]
+        ids = [notice_id for notice_id, _, _, _ in Receiver.received]
         assert len(ids) == len(set(ids)) == 8 * 3  # appointment, instrument (Art. 24) and Art. 14 per head
-        for _, signature, body in Receiver.received:
-            assert signature == "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-        assert {json.loads(body)["recipient"] for _, _, body in Receiver.received} == {
+        for _, signature, _, signed in Receiver.received:  # over "<timestamp>.<body>" (docs/webhooks.md)
+            assert signature == "sha256=" + hmac.new(b"s3cret", signed, hashlib.sha256).hexdigest()
+        assert {json.loads(body)["recipient"] for _, _, body, _ in Receiver.received} == {
             "foreign-ministry", "district-authorities"}
         # Both processes did work before the first one stopped (the load was shared).
         for name in ("worker-1", "worker-2"):

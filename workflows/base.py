@@ -329,7 +329,9 @@ class LifecycleWorkflow:
         self.deliveries_due = False
         result: DeliveryResult = await workflow.execute_activity(
             deliver_notifications, self.record.id, start_to_close_timeout=timedelta(seconds=60),
-            heartbeat_timeout=timedelta(seconds=20), retry_policy=DELIVERY_RETRY,
+            # A short heartbeat timeout: after a worker dies mid-delivery, another retries within
+            # seconds (the activity heartbeats while a receiver holds the call).
+            heartbeat_timeout=timedelta(seconds=4), retry_policy=DELIVERY_RETRY,
             summary="Deliver notifications (VCCR 14, 24)",
         )
         for delivered in result.delivered:
