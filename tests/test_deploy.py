@@ -28,7 +28,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from codec import new_key
 
 from settings import known_variables
-from tests.conftest import free_port
+from tests.processes import Stack, free_port
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 BIN = Path(sys.executable).parent
@@ -136,49 +136,8 @@ def _certificates(folder: Path) -> None:
                  "-days", "2", "-extfile", str(folder / f"{who}.ext"))
 
 
-class Stack:
-    """The service as separate processes against the session's dev server."""
-
-    def __init__(self, tmp: Path, temporal: str, **extra: str):
-        self.tmp, self.port, self.processes = tmp, free_port(), {}
-        tokens = tmp / "tokens.toml"
-        tokens.write_text('[tokens]\n"t-bel" = { state = "BEL" }\n"t-lux" = { state = "LUX" }\n'
-                          '"t-dnk" = { state = "DNK" }\n"t-swe" = { state = "SWE" }\n"t-audit" = { role = "auditor" }\n')
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSULAR_", "TEMPORAL_"))}
-        self.env.update(TEMPORAL_ADDRESS=temporal, CONSULAR_VAR_DIR=str(tmp / "var"), CONSULAR_TOKENS_FILE=str(tokens),
-                        CONSULAR_DATABASE_URL=f"sqlite:///{tmp / 'register.sqlite3'}", CONSULAR_API_PORT=str(self.port),
-                        CONSULAR_TASK_QUEUE=f"deploy-{tmp.name}", CONSULAR_WORKER_GRACE_SECONDS="10", **extra)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def start(self, name: str, *command: str) -> subprocess.Popen[bytes]:
-        log = (self.tmp / f"{name}.log").open("wb")
-        self.processes[name] = subprocess.Popen([str(BIN / "exequatur"), *command], env=self.env, stdout=log,
-                                                stderr=subprocess.STDOUT)
-        return self.processes[name]
-
-    def ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        raise AssertionError((self.tmp / "api.log").read_text())
-
-    def client(self, token: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+TOKENS = {"t-bel": 'state = "BEL"', "t-lux": 'state = "LUX"', "t-dnk": 'state = "DNK"', "t-swe": 'state = "SWE"',
+          "t-audit": 'role = "auditor"'}
 
 
 def _walk_post(ss: httpx.Client, rs: httpx.Client, pair: tuple[str, str]) -> dict:
@@ -211,7 +170,7 @@ http {{
   }}
 }}""")
     nginx = subprocess.Popen(["/usr/sbin/nginx", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "nginx-error.log")])
-    stack = Stack(tmp_path, f"127.0.0.1:{tls_port}", TEMPORAL_TLS_CA=str(tmp_path / "ca.pem"),
+    stack = Stack(tmp_path, f"127.0.0.1:{tls_port}", TOKENS, TEMPORAL_TLS_CA=str(tmp_path / "ca.pem"),
                   TEMPORAL_TLS_CERT=str(tmp_path / "client.pem"), TEMPORAL_TLS_KEY=str(tmp_path / "client.key"),
                   TEMPORAL_TLS_SERVER_NAME="localhost", CONSULAR_CODEC_KEYS=f"k1:{new_key()}")
     try:
@@ -269,7 +228,7 @@ def test_two_workers_share_the_load_and_a_sigterm_loses_nothing(tmp_path, tempor
     Receiver.received = []
     receiver = HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    stack = Stack(tmp_path, temporal_address, CONSULAR_WEBHOOK_URL=f"http://127.0.0.1:{receiver.server_port}/hook",
+    stack = Stack(tmp_path, temporal_address, TOKENS, CONSULAR_WEBHOOK_URL=f"http://127.0.0.1:{receiver.server_port}/hook",
                   CONSULAR_WEBHOOK_SECRET="s3cret")
     try:
         first, second = stack.start("worker-1", "worker"), stack.start("worker-2", "worker")
