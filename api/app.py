@@ -13,6 +13,7 @@ from typing import Annotated, Any, Callable
 
 import structlog
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -75,7 +76,11 @@ class Service:
         self.client = client
 
     async def db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await run_in_threadpool(fn, self.engine, *args, **kwargs)
+        try:
+            return await run_in_threadpool(fn, self.engine, *args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:  # the register is down, restarting or locked
+            log.warning("register unavailable", error=type(exc.orig).__name__ if exc.orig else type(exc).__name__)
+            raise Problem(503, "The register is unavailable; retry (an act with the same Idempotency-Key)") from None
 
     async def load(self, principal: Principal, kind: str, record_id: str) -> dict[str, Any]:
         record = await self.db(queries.get_record, record_id, kind)

@@ -23,6 +23,8 @@ def problem_response(status: int, detail: str, **extra: Any) -> JSONResponse:
             "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 503:  # transient: the register or Temporal is back within seconds as a rule
+        headers = {"Retry-After": "2"}
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 

@@ -96,7 +96,8 @@ class Stack:
                         CONSULAR_TOKENS_FILE=str(tokens_file),
                         CONSULAR_DATABASE_URL=f"sqlite:///{tmp / 'register.sqlite3'}",
                         CONSULAR_API_PORT=str(self.port), CONSULAR_TASK_QUEUE=f"stack-{tmp.name}",
-                        CONSULAR_WORKER_GRACE_SECONDS="10", CONSULAR_LOG_FORMAT="json", **extra)
+                        CONSULAR_WORKER_GRACE_SECONDS="10", CONSULAR_LOG_FORMAT="json")
+        self.env.update(extra)
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self, name: str, *command: str) -> subprocess.Popen[bytes]:
@@ -139,6 +140,18 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def persist(client: httpx.Client, path: str, body: dict | None = None, key: str = "", seconds: float = 60) -> dict:
+    """POST as a careful ministry system does: on 503, retry with the same Idempotency-Key."""
+    headers = {"Idempotency-Key": key or f"{path}|{json.dumps(body, sort_keys=True)}"}
+    deadline = time.monotonic() + seconds
+    while True:
+        response = client.post(path, json=body, headers=headers)
+        if response.status_code != 503 or time.monotonic() > deadline:
+            assert response.status_code in (200, 201), response.text
+            return response.json()  # type: ignore[no-any-return]
+        time.sleep(0.5)
 
 
 class Webhook:
