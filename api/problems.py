@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-          409: "Act not allowed now", 422: "Invalid input", 503: "Register unavailable"}
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          409: "Act not allowed now", 415: "Unsupported media type", 422: "Invalid input", 503: "Register unavailable"}
 
 
 class Problem(Exception):
@@ -18,19 +19,27 @@ class Problem(Exception):
         self.status, self.detail, self.extra = status, detail, extra
 
 
-def problem_response(status: int, detail: str, **extra: Any) -> JSONResponse:
+def problem_response(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": f"https://exequatur.example/problems/{status}", "title": TITLES.get(status, "Error"),
             "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if status == 503:  # transient: the register or Temporal is back within seconds as a rule
-        headers = {"Retry-After": "2"}
+        headers["Retry-After"] = "2"
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
 async def on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
     return problem_response(exc.status, exc.detail, **exc.extra)
+
+
+async def on_http(request: Request, exc: Exception) -> JSONResponse:
+    """Routing's own answers (unknown path 404, wrong method 405 with Allow) as problems too."""
+    assert isinstance(exc, HTTPException)
+    return problem_response(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
 async def on_validation(request: Request, exc: Exception) -> JSONResponse:
@@ -53,4 +62,5 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install(app) -> None:  # type: ignore[no-untyped-def]
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -1,0 +1,48 @@
+"""Schemathesis against the live OpenAPI document, every operation: no 5xx, every refusal is
+problem+json naming the field (422) or the article (409), and nothing is recorded by a refused
+request (tests/fuzz/schemathesis_hooks.py). Runs as the schemathesis CLI in a subprocess while
+the session's API serves from this event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from tests.helpers import Ministry, head
+
+BIN = Path(sys.executable).parent
+EXAMPLES = os.environ.get("EXEQUATUR_FUZZ_EXAMPLES", "20")
+
+
+async def test_every_operation_answers_without_5xx_and_refusals_are_problems(http, api_url, tmp_path):  # type: ignore[no-untyped-def]
+    bra, ury = Ministry(http, "tok-bra"), Ministry(http, "tok-ury")
+    await bra.post("/v1/relations", {"with_state": "URY", "effective_date": "2001-01-01"}, expect=201)
+    post = await bra.post("/v1/posts", {"receiving_state": "URY", "seat": "Montevideo", "classification": "consulate",
+                                        "district": "Montevideo", "headed_by": "career", "effective_date": "2001-01-01"},
+                          expect=201)
+    await ury.act("posts", post["id"], "consent", {"effective_date": "2001-01-02"})
+    member = await bra.post(f"/v1/posts/{post['id']}/members", head(person={
+        "full_name": "Fuzz Example", "nationalities": ["BRA"]}), expect=201)
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.schemathesis_hooks",
+           "EXEQUATUR_FUZZ_IDS": json.dumps({"relations": "BRA-URY", "posts": post["id"], "members": member["id"],
+                                             "receiving_state": "URY"}),
+           "EXEQUATUR_FUZZ_TOKENS": json.dumps(["tok-bra", "tok-ury"]),
+           "EXEQUATUR_FUZZ_PRINCIPALS": json.dumps(["state:BRA", "state:URY"])}
+    run = await asyncio.create_subprocess_exec(
+        str(BIN / "schemathesis"), "run", f"{api_url}/openapi.json",
+        "--checks", "not_a_server_error,refusals_are_problems_that_record_nothing",
+        "--max-examples", EXAMPLES, "--phases", "examples,coverage,fuzzing", "--workers", "1",
+        "--seed", "20261125", "--generation-database", "none", "--request-timeout", "60",
+        "--no-color", "--report", "junit", "--report-junit-path", str(tmp_path / "junit.xml"),
+        env=env, cwd=str(BIN.parent.parent), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(run.communicate(), timeout=600)
+    text = output.decode(errors="replace")
+    assert run.returncode == 0, text[-6000:]
+    # Every operation of the document was exercised, acts included.
+    document = (await http.get("/openapi.json")).json()
+    operations = sum(len(methods) for methods in document["paths"].values())
+    junit = (tmp_path / "junit.xml").read_text()
+    assert junit.count("<testcase") == operations, (junit.count("<testcase"), operations)
