@@ -54,6 +54,8 @@ TOKENS = {
     "tok-arg": 'state = "ARG"',
     "tok-bra": 'state = "BRA"',  # the fuzzing pair (test_schemathesis.py): nobody else acts for it
     "tok-ury": 'state = "URY"',
+    "tok-gha": 'state = "GHA"',  # random act sequences (test_act_sequences.py)
+    "tok-tgo": 'state = "TGO"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }
