@@ -72,6 +72,17 @@ def _demo_tokens(settings: Settings) -> Path:
     return path
 
 
+def _demo_codec_keys(settings: Settings) -> str:
+    """The payload key of this machine's `run` (var/codec.keys, made once, readable by its owner)."""
+    from codec import new_key
+
+    path = settings.var_dir / "codec.keys"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(f"k1:{new_key()}\n")
+    return path.read_text().strip()
+
+
 @app.command()
 def run() -> None:
     """Run the whole service: the Temporal dev server (unless TEMPORAL_ADDRESS), the worker, the API."""
@@ -80,19 +91,24 @@ def run() -> None:
     env = dict(os.environ)
     if not settings.tokens_file:
         env["CONSULAR_TOKENS_FILE"] = str(_demo_tokens(settings))
+    if not settings.codec_keys:  # personal data goes to Temporal encrypted, on a laptop too
+        env["CONSULAR_CODEC_KEYS"] = _demo_codec_keys(settings)
     children: list[subprocess.Popen[bytes]] = []
     if not settings.temporal_address:
         command = [
             _temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
             "--port", str(settings.temporal_port), "--ui-port", str(settings.temporal_ui_port),
             "--db-filename", str(settings.var_dir / "temporal.sqlite"), "--log-level", "error",
+            # The UI decrypts payloads through the API's codec server, for auditors (api/codec_server.py).
+            "--ui-codec-endpoint", f"http://{settings.api_host}:{settings.api_port}/codec", "--ui-disable-news-fetch",
         ]
         from workflows.search import dev_server_args
 
         command += dev_server_args()
         children.append(subprocess.Popen(command, start_new_session=True))
         _wait_for_port("127.0.0.1", settings.temporal_port)
-        typer.echo(f"Temporal Web UI: http://127.0.0.1:{settings.temporal_ui_port}")
+        typer.echo(f"Temporal Web UI: http://127.0.0.1:{settings.temporal_ui_port}  (auditors sign in at "
+                   f"http://{settings.api_host}:{settings.api_port}/codec/login to read payloads there)")
     exe = [sys.executable, "-m", "cli"]
     children.append(subprocess.Popen([*exe, "worker"], env=env, start_new_session=True))
     children.append(subprocess.Popen([*exe, "api"], env=env, start_new_session=True))

@@ -40,8 +40,9 @@ class Settings(BaseSettings):
                                              description="signs each notification (HMAC-SHA256)")
     codec_keys: SecretStr | None = Field(None, alias="CONSULAR_CODEC_KEYS",
                                          description="`kid:base64key,...`: payloads to Temporal encrypted (AES-GCM)")
-    codec_cors_origins: str = Field("http://127.0.0.1:8233,http://localhost:8233", alias="CONSULAR_CODEC_CORS_ORIGINS",
-                                    description="Temporal Web UI origins allowed to call /codec")
+    codec_cors_origins: str | None = Field(None, alias="CONSULAR_CODEC_CORS_ORIGINS",
+                                           description="Temporal Web UI origins allowed to call /codec "
+                                           "(comma-separated; default: the dev server's UI port on this host)")
     log_format: Literal["console", "json"] = Field("console", alias="CONSULAR_LOG_FORMAT")
     act_timeout_seconds: float = Field(30, alias="CONSULAR_ACT_TIMEOUT_SECONDS", gt=0)
     worker_grace_seconds: float = Field(30, alias="CONSULAR_WORKER_GRACE_SECONDS", ge=0,
@@ -77,6 +78,11 @@ class Settings(BaseSettings):
     @property
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    def cors_origins(self) -> list[str]:
+        if self.codec_cors_origins:
+            return [origin.strip() for origin in self.codec_cors_origins.split(",") if origin.strip()]
+        return [f"http://{host}:{self.temporal_ui_port}" for host in ("127.0.0.1", "localhost")]
 
     def codec_key_map(self) -> dict[str, bytes] | None:
         from codec import parse_keys

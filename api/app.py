@@ -17,8 +17,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from fastapi import Body, Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from google.protobuf import json_format
-from temporalio.api.common.v1 import Payloads
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import (Client, WithStartWorkflowOperation, WorkflowUpdateFailedError,
@@ -27,7 +25,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import consular_list, problems
+from api import codec_server, consular_list, problems
 from api.auth import Principal, authenticate, can_read, load_tokens, parties_of
 from api.problems import Problem
 from models.common import ActBody, Party, StateCode
@@ -251,8 +249,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.state.service = Service(settings, client)
     app.state.tokens = load_tokens(settings.tokens_file) if settings.tokens_file else []
     problems.install(app)
-    app.add_middleware(CORSMiddleware, allow_origins=settings.codec_cors_origins.split(","),
+    # The Web UI (another origin) calls /codec with the auditor's cookie (api/codec_server.py).
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins(), allow_credentials=True,
                        allow_methods=["POST"], allow_headers=["Authorization", "Content-Type", "X-Namespace"])
+    codec_server.install(app, settings)
     _routes(app, settings)
     return app
 
@@ -275,21 +275,6 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         except Exception as exc:  # readiness reports, it does not raise
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
         return JSONResponse({"status": "ready"})
-
-    @app.post("/codec/decode", include_in_schema=False)
-    @app.post("/codec/encode", include_in_schema=False)
-    async def codec_endpoint(request: Request, principal: Caller) -> JSONResponse:
-        """The Temporal Web UI's codec server: payloads decrypted for auditors and admins only."""
-        if not principal.reads_everything:
-            raise Problem(403, "Only auditors and admins may decode payloads")
-        codec = settings.data_converter().payload_codec
-        payloads = json_format.ParseDict(await request.json(), Payloads())
-        if codec is not None:
-            change = codec.decode if request.url.path.endswith("/decode") else codec.encode
-            converted = await change(list(payloads.payloads))
-            del payloads.payloads[:]
-            payloads.payloads.extend(converted)
-        return JSONResponse(json_format.MessageToDict(payloads))
 
     @app.get("/v1/lifecycles", tags=["law"])
     async def lifecycles() -> dict[str, Any]:

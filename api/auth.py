@@ -53,9 +53,13 @@ def authenticate(request: Request) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Problem(401, "A bearer token is required (Authorization: Bearer <token>)")
+    return principal_of(request.app.state.tokens, token)
+
+
+def principal_of(tokens: list[TokenEntry], token: str) -> Principal:
     presented = hashlib.sha256(token.strip().encode()).digest()
     found = None
-    for entry in request.app.state.tokens:
+    for entry in tokens:
         if hmac.compare_digest(entry.digest, presented):  # constant time, every entry compared
             found = entry.principal
     if found is None:

@@ -3,6 +3,8 @@ file under var/, worker, API and demo tokens; the README walk-through; Ctrl-C st
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import signal
@@ -58,9 +60,35 @@ def test_run_serves_the_walk_through_and_stops_cleanly(tmp_path: Path):
         final = wsm.get(f"/v1/members/{member['id']}").json()
         assert final["state"] == "departed" and final["privileges"]["ended_on"]
         assert any((tmp_path / "var" / "outbox").glob(f"{member['id']}-*-district-authorities.json"))
+        _the_web_ui_decrypts_for_a_signed_in_auditor(tmp_path, ports, base, member["id"])
     finally:
         os.killpg(service.pid, signal.SIGINT)  # what Ctrl-C sends to the whole group
         assert service.wait(timeout=40) == 0
         log.close()
     leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
     assert leftovers == []
+
+
+def _the_web_ui_decrypts_for_a_signed_in_auditor(tmp_path: Path, ports: dict, base: str, member_id: str) -> None:
+    """Payloads reach Temporal encrypted; the Web UI is pointed at the API's codec server, which
+    decrypts for an auditor signed in by cookie (what the browser sends with credentials)."""
+    ui = f"http://127.0.0.1:{ports['CONSULAR_TEMPORAL_UI_PORT']}"
+    assert httpx.get(f"{ui}/api/v1/settings", timeout=10).json()["Codec"]["Endpoint"] == f"{base}/codec"
+    shown = subprocess.run([str(Path(sys.executable).parent / "temporal"), "workflow", "show", "--output", "json",
+                            "--address", f"127.0.0.1:{ports['CONSULAR_TEMPORAL_PORT']}",
+                            "--workflow-id", f"member-{member_id}"], capture_output=True, timeout=60, check=True)
+    assert b"Jeanne" not in shown.stdout and b"Martin" not in shown.stdout
+    payload = json.loads(shown.stdout)["events"][0]["workflowExecutionStartedEventAttributes"]["input"]
+    auditor = re.search(r'"(tok-auditor-\w+)"', (tmp_path / "var" / "tokens.toml").read_text()).group(1)
+    preflight = httpx.options(f"{base}/codec/decode", headers={
+        "Origin": ui, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    assert preflight.headers["access-control-allow-origin"] == ui
+    assert preflight.headers["access-control-allow-credentials"] == "true"
+    browser = httpx.Client(base_url=base, timeout=30)
+    assert browser.post("/codec/decode", json=payload).status_code == 401
+    assert browser.post("/codec/login", data={"token": "tok-wrong"}).status_code == 401
+    assert browser.post("/codec/login", data={"token": auditor}).status_code == 200
+    decoded = browser.post("/codec/decode", json=payload, headers={"Origin": ui})
+    assert decoded.status_code == 200 and decoded.headers["access-control-allow-origin"] == ui
+    plain = b"".join(base64.b64decode(p["data"]) for p in decoded.json()["payloads"])
+    assert b"Jeanne Martin" in plain
