@@ -26,7 +26,8 @@ async def test_every_operation_answers_without_5xx_and_refusals_are_problems(htt
     await ury.act("posts", post["id"], "consent", {"effective_date": "2001-01-02"})
     member = await bra.post(f"/v1/posts/{post['id']}/members", head(person={
         "full_name": "Fuzz Example", "nationalities": ["BRA"]}), expect=201)
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.schemathesis_hooks",
+    root = str(Path(__file__).parent.parent)
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.schemathesis_hooks", "PYTHONPATH": root,
            "EXEQUATUR_FUZZ_IDS": json.dumps({"relations": "BRA-URY", "posts": post["id"], "members": member["id"],
                                              "receiving_state": "URY"}),
            "EXEQUATUR_FUZZ_TOKENS": json.dumps(["tok-bra", "tok-ury"]),
@@ -37,7 +38,7 @@ async def test_every_operation_answers_without_5xx_and_refusals_are_problems(htt
         "--max-examples", EXAMPLES, "--phases", "examples,coverage,fuzzing", "--workers", "1",
         "--seed", "20261125", "--generation-database", "none", "--request-timeout", "60",
         "--no-color", "--report", "junit", "--report-junit-path", str(tmp_path / "junit.xml"),
-        env=env, cwd=str(BIN.parent.parent), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        env=env, cwd=str(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await asyncio.wait_for(run.communicate(), timeout=600)
     text = output.decode(errors="replace")
     assert run.returncode == 0, text[-6000:]
