@@ -5,6 +5,7 @@ what Temporal stores holds no personal name in clear (payload codec, failures in
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import sqlite3
 import subprocess
@@ -15,7 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from codec import new_key
+from temporalio.api.failure.v1 import Failure
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Replayer
+
+from codec import data_converter, new_key, parse_keys
+from worker import WORKFLOWS
 from tests.processes import BIN, DevServer, Stack, wait_until
 
 pytestmark = pytest.mark.faults
@@ -34,10 +41,23 @@ def register_acts(stack: Stack) -> list[tuple[str, str]]:
         return list(db.execute("SELECT record_id, act FROM acts ORDER BY record_id, record_seq"))
 
 
+async def replay_encrypted(address: str, members: list[str], converter) -> list[str]:  # type: ignore[no-untyped-def]
+    """Replay the members' (encrypted) histories against this build, decrypting with the keys."""
+    client = await Client.connect(address, data_converter=converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=converter)
+    failed = []
+    for member_id in members:
+        history = await client.get_workflow_handle(f"member-{member_id}").fetch_history()
+        if (await replayer.replay_workflow(history, raise_on_replay_failure=False)).replay_failure is not None:
+            failed.append(member_id)
+    return failed
+
+
 def test_dev_server_killed_with_pending_deadlines_and_mid_severance_loses_and_doubles_nothing(tmp_path: Path):
     server = DevServer(tmp_path)
     server.start()
-    stack = Stack(tmp_path, server.address, TOKENS, CONSULAR_CODEC_KEYS=f"k1:{new_key()}",
+    keys = f"k1:{new_key()}"
+    stack = Stack(tmp_path, server.address, TOKENS, CONSULAR_CODEC_KEYS=keys,
                   CONSULAR_ACT_TIMEOUT_SECONDS="20")
     try:
         stack.start("worker", "worker")
@@ -105,6 +125,15 @@ def test_dev_server_killed_with_pending_deadlines_and_mid_severance_loses_and_do
                 assert part.encode() not in stored and part.encode() not in shown, part
         assert b"full_name" not in shown
         assert base64.b64encode(b"binary/encrypted") in shown  # the codec's encoding, in the metadata
+
+        # The encrypted histories replay against this build with the keys (what a rollout checks).
+        converter = data_converter(parse_keys(keys))
+        failures = asyncio.run(replay_encrypted(server.address, members, converter))
+        assert failures == []
+        # Failure messages (refusals name what was refused) travel encoded as well.
+        failure = Failure()
+        asyncio.run(converter.encode_failure(ApplicationError(f"Refused: {NAMES[0]}"), failure))
+        assert NAMES[0].encode() not in failure.SerializeToString() and failure.message == "Encoded failure"
     finally:
         stack.stop()
         server.stop()
