@@ -239,6 +239,10 @@ window_open = _rule("departure_window_open", "VCCR 53(3)",
                     "receiving State (Art. 26)", lambda m: m.departure_deadline is not None and m.departed_on is None)
 is_officer = _rule("consular_officer", "VCCR 17(1)", "Only a consular officer (head or officer) may be so "
                    "authorized", lambda m: m.role in ("head", "officer"))
+# 17(2) asks only that the representative be a consular officer; it needs no authorization.
+represents_igo = _rule("consular_officer_representative", "VCCR 17(2)",
+                       "Only a consular officer (head or officer) may act as representative to an "
+                       "intergovernmental organization", lambda m: m.role in ("head", "officer"))
 no_mission = _rule("no_diplomatic_mission", "VCCR 17(1)", "The sending State has a diplomatic mission in the "
                    "receiving State: diplomatic acts are its mission's", lambda m: not m.ss_diplomatic_mission)
 not_authorized = _rule("diplomatic_acts_not_authorized", "VCCR 17(1)", "Diplomatic acts are already authorized",
@@ -514,7 +518,7 @@ MEMBER = Lifecycle(
             (Route(("provisionally-admitted", "admitted"), None, (no_mission, authorized)),), effect=_consent_diplomatic),
         Act("notify-igo-representation", Party.SS, "VCCR 17(2)",
             "The consular officer acts as representative to an intergovernmental organization.",
-            (Route(SERVING, None, (is_officer,)),), body=IgoRepresentation, effect=_igo),
+            (Route(SERVING, None, (represents_igo,)),), body=IgoRepresentation, effect=_igo),
         Act("consent-joint-appointment", Party.RS, "VCCR 18",
             "Consent to the same person being consular officer of two or more States.",
             (Route(SERVING, None, (joint_pending,)),), effect=_joint_consent),

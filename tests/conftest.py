@@ -56,6 +56,10 @@ TOKENS = {
     "tok-ury": 'state = "URY"',
     "tok-gha": 'state = "GHA"',  # random act sequences (test_act_sequences.py)
     "tok-tgo": 'state = "TGO"',
+    "tok-ken": 'state = "KEN"',  # every act performed once (test_every_act.py): nobody else acts for them
+    "tok-tza": 'state = "TZA"',
+    "tok-uga": 'state = "UGA"',
+    "tok-rwa": 'state = "RWA"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }
