@@ -183,6 +183,11 @@ class Service:
 
     async def check_references(self, kind: str, record: dict[str, Any], body: ActBody) -> None:
         """Ids a body names must be records the act may name (422 otherwise)."""
+        if isinstance(body, MissionsBody):
+            strangers = missions_are_of_the_pair(body, tuple(record["states"]))  # type: ignore[arg-type]
+            if strangers:  # as on establishment: a 422, not a silent drop
+                raise Problem(422, "Invalid input: diplomatic_missions", errors=[{
+                    "field": "diplomatic_missions", "type": "value_error", "msg": f"{strangers} are not of this pair"}])
         if isinstance(body, OfficerPrecedence):
             members = {m["id"]: m for m in await self.db(queries.list_records, "member", post_id=record["id"])}
             strangers = [i for i in body.order if i not in members or members[i]["role"] not in ("head", "officer")]
