@@ -106,6 +106,12 @@ class Stack:
                                                 stderr=subprocess.STDOUT, start_new_session=True)
         return self.processes[name]
 
+    def serve(self, worker: str = "worker") -> None:
+        """A worker and the API, the API ready."""
+        self.start(worker, "worker")
+        self.start("api", "api")
+        self.ready()
+
     def log(self, name: str) -> str:
         return (self.tmp / f"{name}.log").read_text(errors="replace")
 
@@ -140,6 +146,16 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def ok(response: httpx.Response, status: int = 200) -> dict:
+    assert response.status_code == status, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def unless_unavailable(response: httpx.Response) -> dict | None:
+    """None for a 503 (retry later, same Idempotency-Key), else the 200's body."""
+    return None if response.status_code == 503 else ok(response)
 
 
 def persist(client: httpx.Client, path: str, body: dict | None = None, key: str = "", seconds: float = 60) -> dict:

@@ -18,7 +18,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.processes import Stack, free_port, persist, wait_until
+from tests.processes import Stack, free_port, ok, persist, unless_unavailable, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -29,10 +29,6 @@ HEAD = {"role": "head", "category": "career", "class": "consul",
         "person": {"full_name": "Ingrid Solberg", "nationalities": ["NOR"]}}
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
 
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 def unavailable(response: httpx.Response) -> None:
@@ -109,9 +105,7 @@ async def test_postgresql_crashes_during_a_register_write_the_act_waits_and_is_a
     stack = Stack(tmp_path, temporal_address, TOKENS, CONSULAR_DATABASE_URL=postgres.url,
                   CONSULAR_ACT_TIMEOUT_SECONDS="3")
     try:
-        stack.start("worker", "worker")
-        stack.start("api", "api")
-        stack.ready()
+        stack.serve()
         nor, _, member_id = head_of_new_post(stack, "postgres")
         key = {"Idempotency-Key": "commission-ingrid-solberg"}
 
@@ -133,7 +127,7 @@ async def test_postgresql_crashes_during_a_register_write_the_act_waits_and_is_a
 
         postgres.start()
         # The act went on waiting in the workflow; the retry finds it applied, once.
-        retried = wait_until(lambda: _answered(nor.post(f"/v1/members/{member_id}/acts/present-instrument",
+        retried = wait_until(lambda: unless_unavailable(nor.post(f"/v1/members/{member_id}/acts/present-instrument",
                                                         headers=key)), 60, 0.5, "the retried act")
         assert [a["act"] for a in retried["acts"]] == ["appoint", "present-instrument"]
         assert await workflow_state(env, member_id) == retried["state"]
@@ -149,9 +143,7 @@ async def test_sqlite_locked_past_the_api_timeout_gives_503_then_the_retry_appli
         tmp_path: Path, temporal_address, env):  # type: ignore[no-untyped-def]
     stack = Stack(tmp_path, temporal_address, TOKENS, CONSULAR_ACT_TIMEOUT_SECONDS="3")
     try:
-        stack.start("worker", "worker")
-        stack.start("api", "api")
-        stack.ready()
+        stack.serve()
         nor, _, member_id = head_of_new_post(stack, "sqlite")
         key = {"Idempotency-Key": "commission-1"}
         lock = sqlite3.connect(stack.tmp / "register.sqlite3", isolation_level=None, timeout=30)
@@ -162,7 +154,7 @@ async def test_sqlite_locked_past_the_api_timeout_gives_503_then_the_retry_appli
         time.sleep(3)
         lock.rollback()
         lock.close()
-        retried = wait_until(lambda: _answered(nor.post(f"/v1/members/{member_id}/acts/present-instrument",
+        retried = wait_until(lambda: unless_unavailable(nor.post(f"/v1/members/{member_id}/acts/present-instrument",
                                                         headers=key)), 30, 0.5, "the retried act")
         assert [a["act"] for a in retried["acts"]] == ["appoint", "present-instrument"]
         assert await workflow_state(env, member_id) == retried["state"]
@@ -174,9 +166,7 @@ async def test_api_restarted_between_a_request_and_its_retry_the_act_is_applied_
         tmp_path: Path, temporal_address, env):  # type: ignore[no-untyped-def]
     stack = Stack(tmp_path, temporal_address, TOKENS, CONSULAR_ACT_TIMEOUT_SECONDS="20")
     try:
-        stack.start("worker", "worker")
-        stack.start("api", "api")
-        stack.ready()
+        stack.serve()
         nor, isl, member_id = head_of_new_post(stack, "restart")
         key = {"Idempotency-Key": "admission-after-restart"}
         persist(nor, f"/v1/members/{member_id}/acts/present-instrument")
@@ -210,9 +200,3 @@ async def test_api_restarted_between_a_request_and_its_retry_the_act_is_applied_
         assert await workflow_state(env, member_id) == retried["state"] == "provisionally-admitted"
     finally:
         stack.stop()
-
-
-def _answered(response: httpx.Response) -> dict | None:
-    if response.status_code == 503:
-        return None
-    return ok(response)

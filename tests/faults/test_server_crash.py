@@ -23,17 +23,13 @@ from temporalio.worker import Replayer
 
 from codec import data_converter, new_key, parse_keys
 from worker import WORKFLOWS
-from tests.processes import BIN, DevServer, Stack, wait_until
+from tests.processes import BIN, DevServer, Stack, ok, wait_until
 
 pytestmark = pytest.mark.faults
 
 TOKENS = {"t-ita": 'state = "ITA"', "t-mlt": 'state = "MLT"', "t-audit": 'role = "auditor"'}
 NAMES = ["Giulia Ferrante", "Marco Santoro", "Paola Deluca", "Bruno Vitale"]
 
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 def register_acts(stack: Stack) -> list[tuple[str, str]]:
@@ -60,9 +56,7 @@ def test_dev_server_killed_with_pending_deadlines_and_mid_severance_loses_and_do
     stack = Stack(tmp_path, server.address, TOKENS, CONSULAR_CODEC_KEYS=keys,
                   CONSULAR_ACT_TIMEOUT_SECONDS="20")
     try:
-        stack.start("worker", "worker")
-        stack.start("api", "api")
-        stack.ready()
+        stack.serve()
         ita, mlt = stack.client("t-ita"), stack.client("t-mlt")
         # Malta's reasonable period for departure (Arts. 26, 53(3)): 25 seconds, for the test.
         ok(mlt.put("/v1/profiles/MLT", json={"departure_period": "PT25S"}))

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import Stack, Webhook, wait_until
+from tests.processes import Stack, Webhook, ok, unless_unavailable, wait_until
 
 pytestmark = pytest.mark.faults
 
@@ -21,10 +21,6 @@ TOKENS = {"t-prt": 'state = "PRT"', "t-cpv": 'state = "CPV"', "t-esp": 'state = 
 HEAD = {"role": "head", "category": "career", "class": "consul",
         "person": {"full_name": "Ana Lopes Faria", "nationalities": ["PRT"]}}
 
-
-def ok(response: httpx.Response, status: int = 200) -> dict:
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 def open_post(ss: httpx.Client, rs: httpx.Client, receiving: str, seat: str) -> str:
@@ -54,9 +50,7 @@ def test_worker_killed_during_the_art14_notification_each_notice_acknowledged_on
     webhook = Webhook()
     stack = Stack(tmp_path, temporal_address, TOKENS, CONSULAR_WEBHOOK_URL=webhook.url)
     try:
-        stack.start("worker-1", "worker")
-        stack.start("api", "api")
-        stack.ready()
+        stack.serve("worker-1")
         prt, cpv = stack.client("t-prt"), stack.client("t-cpv")
         post_id = open_post(prt, cpv, "CPV", "Praia")
         member = ok(prt.post(f"/v1/posts/{post_id}/members", json=HEAD), 201)
@@ -93,9 +87,7 @@ def test_worker_killed_during_the_art14_notification_each_notice_acknowledged_on
 def test_worker_killed_during_a_register_write_the_act_is_recorded_once(tmp_path: Path, temporal_address):  # type: ignore[no-untyped-def]
     stack = Stack(tmp_path, temporal_address, TOKENS, CONSULAR_ACT_TIMEOUT_SECONDS="4")
     try:
-        stack.start("worker-1", "worker")
-        stack.start("api", "api")
-        stack.ready()
+        stack.serve("worker-1")
         esp, mar = stack.client("t-esp"), stack.client("t-mar")
         post_id = open_post(esp, mar, "MAR", "Tangier")
         member = ok(esp.post(f"/v1/posts/{post_id}/members", json={**HEAD, "person": {
@@ -117,7 +109,7 @@ def test_worker_killed_during_a_register_write_the_act_is_recorded_once(tmp_path
         started = time.monotonic()
         stack.start("worker-2", "worker")
         # The client retries with its key: the act is applied once, whatever the first answer was.
-        retry = wait_until(lambda: _answered(esp.post(f"/v1/members/{member['id']}/acts/present-instrument",
+        retry = wait_until(lambda: unless_unavailable(esp.post(f"/v1/members/{member['id']}/acts/present-instrument",
                                                       headers=key)), 60, what="the retried act")
         resumed_after = time.monotonic() - started
         # No worker was there to finish it within the API's 4 s: a clear, retryable 503.
@@ -132,9 +124,3 @@ def test_worker_killed_during_a_register_write_the_act_is_recorded_once(tmp_path
         assert acts_in_register(stack, member["id"])[:3] == ["appoint", "present-instrument", "admit-provisionally"]
     finally:
         stack.stop()
-
-
-def _answered(response: httpx.Response) -> dict | None:
-    if response.status_code == 503:
-        return None
-    return ok(response)
