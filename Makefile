@@ -36,7 +36,7 @@ histories: install
 
 ## Performance figures as ratios in one run (QUICK=1 for the short version)
 bench: install
-	$(BIN)/python -m bench.precedence $(if $(QUICK),--quick,)
+	timeout 1200 $(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

