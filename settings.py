@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     worker_grace_seconds: float = Field(30, alias="CONSULAR_WORKER_GRACE_SECONDS", ge=0,
                                         description="SIGTERM: in-flight activities get this long to finish")
     api_grace_seconds: float = Field(30, alias="CONSULAR_API_GRACE_SECONDS", ge=0)
+    worker_metrics_address: str = Field("127.0.0.1:9464", alias="CONSULAR_WORKER_METRICS_ADDRESS",
+                                        pattern=r"^$|^[^\s:]+:\d{1,5}$",
+                                        description="host:port where `exequatur worker` serves the Temporal "
+                                        "SDK's Prometheus metrics (empty: none)")
     api_host: str = Field("127.0.0.1", alias="CONSULAR_API_HOST")
     api_port: int = Field(8000, alias="CONSULAR_API_PORT", ge=1, le=65535)
     temporal_port: int = Field(7233, alias="CONSULAR_TEMPORAL_PORT", ge=1, le=65535)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import concurrent.futures
 from datetime import timedelta
 
+import structlog
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.notifications import deliver_notifications
@@ -31,7 +33,20 @@ def build_worker(client: Client, task_queue: str, **overrides) -> Worker:  # typ
 
 
 async def connect(settings) -> Client:  # type: ignore[no-untyped-def]
-    return await Client.connect(**settings.client_options())
+    return await Client.connect(**settings.client_options(), runtime=metrics_runtime(settings.worker_metrics_address))
+
+
+def metrics_runtime(address: str) -> Runtime | None:
+    """The SDK's own metrics (task latencies, slots, polls, activity failures) for Prometheus
+    at http://<address>/metrics; None keeps the default runtime, which exports nothing."""
+    if not address:
+        return None
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+    except ValueError as exc:  # the port is taken, e.g. a second worker on one host: work on, unmeasured
+        structlog.get_logger("exequatur.worker").warning(
+            "worker metrics not served; set CONSULAR_WORKER_METRICS_ADDRESS", address=address, error=str(exc))
+        return None
 
 
 async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import codec_server, consular_list, problems
+from api import codec_server, consular_list, metrics, openapi, problems
 from api.auth import Principal, authenticate, can_read, load_tokens, parties_of
 from api.problems import Problem
 from models.common import ActBody, Party, StateCode
@@ -39,6 +39,7 @@ from register import queries
 from register.db import engine_for, migrate
 from settings import Settings, get_settings
 from models.custody import CUSTODY
+from workflows.base import static_summary
 from workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
 from workflows.messages import ActRequest, StartInput
 
@@ -153,7 +154,7 @@ class Service:
                               state=record["state"], allowed_acts=[]) from None
             raise Problem(503, f"The workflow service did not answer ({exc.status.name}); retry with the "
                           "same Idempotency-Key") from None
-        log.info("act accepted", kind=kind, record_id=record_id, act=act.name, article=act.article)
+        log.info("act accepted", workflow_id=workflow_id(kind, record_id), act=act.name, article=act.article)
         return await self.view(principal, kind, await self.db(queries.get_record, record_id, kind))
 
     async def settle(self, post_id: str, custody_id: str, attempts: int = 50) -> None:
@@ -207,7 +208,7 @@ class Service:
             workflow_class.run, StartInput(record=record, created=created),
             id=workflow_id(kind, record["id"]), task_queue=self.settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=f"{lifecycle.title}: {record['id']}",
+            static_summary=static_summary(kind, record),
         )
         try:
             await self.in_time(self.client.execute_update_with_start_workflow(  # type: ignore[union-attr]
@@ -217,7 +218,7 @@ class Service:
         except RPCError as exc:
             raise Problem(503, f"The workflow service did not answer ({exc.status.name}); retry with the "
                           "same Idempotency-Key") from None
-        log.info("record created", kind=kind, record_id=record["id"], act=act.name)
+        log.info("record created", workflow_id=workflow_id(kind, record["id"]), act=act.name, article=act.article)
         return await self.view(principal, kind, await self.db(queries.get_record, record["id"], kind))
 
 
@@ -250,6 +251,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         summary="The lifecycle of consular posts and their members under the Vienna Convention on "
                 "Consular Relations (1963).",
         lifespan=lifespan,
+        openapi_tags=openapi.lifecycle_tags({kind: lifecycle for kind, (lifecycle, _, _) in KINDS.items()}),
     )
     app.state.service = Service(settings, client)
     app.state.tokens = load_tokens(settings.tokens_file) if settings.tokens_file else []
@@ -258,6 +260,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins(), allow_credentials=True,
                        allow_methods=["POST"], allow_headers=["Authorization", "Content-Type", "X-Namespace"])
     codec_server.install(app, settings)
+    metrics.install(app)  # GET /metrics for Prometheus
+    openapi.install(app)
     _routes(app, settings)
     return app
 
@@ -288,7 +292,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return {lc.name: describe_lifecycle(lc) for lc, _, _ in KINDS.values()}
 
     # ---- relations ----------------------------------------------------------------
-    @app.post("/v1/relations", status_code=201, tags=["relations"])
+    @app.post("/v1/relations", status_code=201, tags=["relations"],
+              responses=openapi.problem_responses(401, 403, 409, 422, 503))
     async def establish_relations(request: Request, principal: Caller, body: EstablishBody,
                                   idempotency_key: str | None = Header(None)) -> dict[str, Any]:
         """Consular relations by mutual consent (VCCR 2(1)), or implied by diplomatic relations (2(2))."""
@@ -322,7 +327,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return [r for r in rows if can_read(principal, r)]
 
     # ---- posts ----------------------------------------------------------------------
-    @app.post("/v1/posts", status_code=201, tags=["posts"])
+    @app.post("/v1/posts", status_code=201, tags=["posts"],
+              responses=openapi.problem_responses(401, 403, 409, 422, 503))
     async def request_post(request: Request, principal: Caller, body: PostRequest,
                            idempotency_key: str | None = Header(None)) -> dict[str, Any]:
         """The sending State asks the receiving State's consent to a post (VCCR 4(1)-(2), 4(4))."""
@@ -373,7 +379,8 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         return await service.view(principal, "post", await service.load(principal, "post", record_id))
 
     # ---- members --------------------------------------------------------------------
-    @app.post("/v1/posts/{post_id}/members", status_code=201, tags=["members"])
+    @app.post("/v1/posts/{post_id}/members", status_code=201, tags=["members"],
+              responses=openapi.problem_responses(401, 403, 404, 409, 422, 503))
     async def appoint_member(request: Request, principal: Caller, post_id: str, body: Appointment,
                              idempotency_key: str | None = Header(None)) -> dict[str, Any]:
         """The sending State appoints a head of post or a member of the staff (VCCR 10, 11, 19)."""
@@ -519,7 +526,9 @@ def _act_route(app: FastAPI, kind: str, prefix: str, act: Act, via_post: bool = 
         tags=[kind],
         name=f"{kind}:{act.name}",
         summary=f"{act.name} — {act.party.value}, {act.article}",
-        description=act.summary,
+        description=openapi.act_description(kind, act, via_post),
+        responses=openapi.ACT_RESPONSES,
+        openapi_extra=openapi.act_openapi_extra(act),
         operation_id=f"{'post' if via_post else kind}_{act.name.replace('-', '_')}",
     )(endpoint)
 

@@ -4,6 +4,7 @@ register writes before answering, durable deadlines and outbound notifications."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -20,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.register import read_profile, record_act
     from models.common import ActBody, Party
     from activities.register import RelatedIds, RelatedQuery, related_records
-    from models.lifecycle import Act, Case, Context, Lifecycle, Refusal, Start, Tell
+    from models.lifecycle import PARTY_NAMES, Act, Case, Context, Lifecycle, Refusal, Start, Tell
     from models.member import Delivery
     from models.profile import Profile
     from register.queries import ActEntry
@@ -72,6 +73,34 @@ def check_dates(body: ActBody, today: date, last: date | None) -> None:
         raise invalid(errors)
 
 
+def update_description(act: Act) -> str:
+    """What the Web UI shows beside an act's Update: the act, its party and its article."""
+    return f"{act.name}: {act.summary} ({PARTY_NAMES[act.party]}, {act.article})"
+
+
+def describe_update(act: Act) -> None:
+    # SDK 1.35's set_update_handler takes no description (only the @workflow.update decorator
+    # does); the Web UI and `temporal workflow metadata` read it from the registered definition
+    # through the __temporal_workflow_metadata query, so the definition gets one. A query
+    # answer, not a command: histories are unchanged.
+    updates = getattr(workflow._Runtime.current(), "_updates", None)
+    if updates is not None and act.name in updates:
+        updates[act.name] = dataclasses.replace(updates[act.name], description=update_description(act))
+
+
+def static_summary(kind: str, record: dict[str, Any]) -> str:
+    """The one line the Web UI lists a workflow by: what it is and which post. Ids and codes
+    only, never a name, so it says the same to an operator without the payload keys."""
+    if kind == "member":
+        return f"Member {record['id']} ({record['role']}) of post {record['post_id']}"
+    if kind == "post":
+        return (f"Post {record['id']} ({record['classification']}, {record['sending_state']} in "
+                f"{record['receiving_state']})")
+    if kind == "custody":
+        return f"Custody of post {record['post_id']} by {record['third_state']}"
+    return f"Consular relations {record['id']}"
+
+
 class LifecycleWorkflow:
     """Drives one record through its lifecycle declaration (models/)."""
 
@@ -89,6 +118,7 @@ class LifecycleWorkflow:
         for act in lifecycle.acts:
             if not act.automatic:
                 workflow.set_update_handler(act.name, self._handler(act), validator=self._validator(act))
+                describe_update(act)
         workflow.set_query_handler("record", self.record_query)
         workflow.set_signal_handler("automatic-act", self._on_automatic_act)
 
@@ -232,11 +262,11 @@ class LifecycleWorkflow:
     async def _start(self, start: Start) -> None:
         """Start a new record's lifecycle (e.g. a custody handover, 27(1)(b)); it records its
         own creation and outlives this workflow."""
-        child = start.record(self.record)
+        child = start.record(self.record).model_dump(mode="json", by_alias=True)
         await workflow.start_child_workflow(
-            WORKFLOW_NAMES[start.kind], StartInput(record=child.model_dump(mode="json", by_alias=True), open_itself=True),
-            id=f"{start.kind}-{child.id}", parent_close_policy=ParentClosePolicy.ABANDON,  # type: ignore[attr-defined]
-            static_summary=f"{start.kind}: {child.id}",
+            WORKFLOW_NAMES[start.kind], StartInput(record=child, open_itself=True),
+            id=f"{start.kind}-{child['id']}", parent_close_policy=ParentClosePolicy.ABANDON,  # type: ignore[attr-defined]
+            static_summary=static_summary(start.kind, child),
         )
 
     async def _on_automatic_act(self, request: AutomaticAct) -> None:
@@ -349,13 +379,43 @@ class LifecycleWorkflow:
         sending, receiving = (
             record.states if hasattr(record, "states") else (record.sending_state, record.receiving_state)
         )
-        workflow.upsert_search_attributes([
+        updates = [
             search.SENDING_STATE.value_set(sending),
             search.RECEIVING_STATE.value_set(receiving),
             search.LIFECYCLE_STATE.value_set(str(record.state)),
             search.NEXT_DEADLINE.value_set(deadline) if deadline is not None else search.NEXT_DEADLINE.value_unset(),
-        ])
+        ]
+        # Histories recorded before these attributes upserted the four above (patched).
+        if workflow.patched("ui-post-and-role-attributes"):
+            updates += self._post_attributes()
+        workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(self._status(deadline, timer))
+
+    def _post_attributes(self) -> list[Any]:
+        record, kind = self.record, self.LIFECYCLE.name
+        updates = []
+        if kind in ("post", "member", "custody"):
+            updates.append(search.POST_ID.value_set(record.id if kind == "post" else record.post_id))
+        if kind == "post":
+            updates.append(search.POST_CLASSIFICATION.value_set(str(record.classification)))
+        if kind == "member":
+            updates.append(search.MEMBER_ROLE.value_set(str(record.role)))
+        return updates
+
+    def _status(self, deadline: Any, timer: Any) -> str:
+        """The Markdown the Web UI shows as current details: the state, whose move it is and
+        the next deadline with its article. Ids and acts only, no names."""
         lines = [f"**{self.LIFECYCLE.title}** `{self.record.id}`", f"State: **{self.record.state}**"]
+        moves = []
+        for party in (Party.SS, Party.RS, Party.TS):
+            acts = [a for a in self.case.allowed([party]) if self.LIFECYCLE.act(a).party is party]  # type: ignore[union-attr]
+            if acts:
+                shown = ", ".join(f"`{a}`" for a in acts[:4]) + (f" (+{len(acts) - 4})" if len(acts) > 4 else "")
+                moves.append(f"{PARTY_NAMES[party]}: {shown}")
+        either = [a for a in self.case.allowed([Party.SS]) if self.LIFECYCLE.act(a).party is Party.EITHER]  # type: ignore[union-attr]
+        if either:
+            moves.append(f"either State: {', '.join(f'`{a}`' for a in either)}")
+        lines.append("Whose move: " + ("; ".join(moves) if moves else "nobody's (the lifecycle has ended)"))
         if deadline is not None:
             lines.append(f"Next deadline: {timer.label} ({timer.article}) ends {deadline:%Y-%m-%d %H:%M} UTC")
-        workflow.set_current_details("\n\n".join(lines))
+        return "\n\n".join(lines)

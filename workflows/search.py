@@ -9,8 +9,11 @@ SENDING_STATE = SearchAttributeKey.for_keyword("SendingState")
 RECEIVING_STATE = SearchAttributeKey.for_keyword("ReceivingState")
 LIFECYCLE_STATE = SearchAttributeKey.for_keyword("LifecycleState")
 NEXT_DEADLINE = SearchAttributeKey.for_datetime("NextDeadline")
+POST_CLASSIFICATION = SearchAttributeKey.for_keyword("PostClassification")  # posts: consulate, ...
+MEMBER_ROLE = SearchAttributeKey.for_keyword("MemberRole")  # members: head, officer, employee, service
+POST_ID = SearchAttributeKey.for_keyword("PostId")  # a post, its members and its custody: "everything of post X"
 
-ALL = (SENDING_STATE, RECEIVING_STATE, LIFECYCLE_STATE, NEXT_DEADLINE)
+ALL = (SENDING_STATE, RECEIVING_STATE, LIFECYCLE_STATE, NEXT_DEADLINE, POST_CLASSIFICATION, MEMBER_ROLE, POST_ID)
 
 
 def dev_server_args() -> list[str]:
