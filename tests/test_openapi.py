@@ -1,0 +1,111 @@
+"""The OpenAPI document as integrators get it over HTTP: every act of every lifecycle with its
+party, article, body and problem+json answers; examples that the API accepts; and the webhook
+schema published in docs/webhooks.md kept equal to the model."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import pytest
+
+from api.openapi import EXAMPLES, WHEN
+from models.custody import CUSTODY
+from models.member import MEMBER
+from models.post import POST
+from models.relations import RELATIONS
+from tests.helpers import Ministry, relations_and_post
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUTES = {RELATIONS.name: "relations", POST.name: "posts", MEMBER.name: "members", CUSTODY.name: "posts"}
+CREATING = {"establish": "/v1/relations", "request-establishment": "/v1/posts",
+            "appoint": "/v1/posts/{post_id}/members"}
+
+
+@pytest.fixture(scope="module")
+async def document(http) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = await http.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]
+
+
+def problem_schema(document: dict[str, Any]) -> jsonschema_rs.Validator:
+    """The declared Problem schema, resolved against the whole document (OpenAPI 3.1 schemas are
+    JSON Schema 2020-12)."""
+    return jsonschema_rs.validator_for({**document, "$ref": "#/components/schemas/Problem"})
+
+
+async def test_every_act_of_every_lifecycle_is_documented_with_its_article(document):
+    tags = {tag["name"]: tag["description"] for tag in document["tags"]}
+    seen = 0
+    for lifecycle in (RELATIONS, POST, MEMBER, CUSTODY):
+        for act in lifecycle.acts:
+            # Each lifecycle's tag lists all its acts, the service's own (timers, deliveries) too.
+            assert f"| `{act.name}` | {act.party.value} | {act.article} |" in tags[lifecycle.name], act.name
+            if act.automatic:
+                continue
+            if act.creates:
+                operation = document["paths"][CREATING[act.name]]["post"]
+                statuses = {"401", "403", "409", "422", "503"}
+            else:
+                path = f"/v1/{ROUTES[lifecycle.name]}/{{record_id}}/acts/{act.name}"
+                operation = document["paths"][path]["post"]
+                assert operation["x-article"] == act.article and operation["x-party"] == act.party.value
+                assert act.article in operation["summary"] and act.article in operation["description"]
+                assert operation["x-act"] == act.name
+                body = operation["requestBody"]["content"]["application/json"]
+                assert body["schema"]["anyOf"][0]["$ref"].endswith(f"/{act.body.__name__}"), act.name
+                if act.name in EXAMPLES:
+                    assert body["example"] == EXAMPLES[act.name]
+                statuses = {"401", "403", "404", "409", "422", "503"}
+            seen += 1
+            assert statuses <= operation["responses"].keys(), (act.name, operation["responses"].keys())
+            for status in statuses:
+                content = operation["responses"][status]["content"]
+                assert list(content) == ["application/problem+json"], (act.name, status)
+                assert content["application/problem+json"]["schema"]["$ref"] == "#/components/schemas/Problem"
+                assert operation["responses"][status]["description"] == WHEN[int(status)]
+    assert seen == sum(1 for lc in (RELATIONS, POST, MEMBER, CUSTODY) for a in lc.acts if not a.automatic)
+
+
+def test_every_example_is_a_valid_body_of_its_act():
+    acts = {a.name: a for lc in (RELATIONS, POST, MEMBER, CUSTODY) for a in lc.acts if not a.automatic}
+    assert EXAMPLES
+    for name, example in EXAMPLES.items():
+        acts[name].body.model_validate(example)  # raises on a stale example
+
+
+async def test_examples_are_accepted_and_refusals_match_the_declared_problem(http, document):
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    problem = problem_schema(document)
+    # As the document shows them: no body where none is needed, the example where one is.
+    changed = await fra.act("posts", post["id"], "request-change", EXAMPLES["request-change"])
+    assert changed["pending_change"]["seat"] == EXAMPLES["request-change"]["seat"]
+    refused = await fra.act("posts", post["id"], "consent-change", expect=403)  # RS's act
+    problem.validate(refused)
+    assert refused["article"] == "VCCR 4(3)"
+    closed = await fra.act("posts", post["id"], "close", EXAMPLES["close"])
+    assert closed["state"] == "closed-temporarily"
+    refused = await fra.act("posts", post["id"], "close", EXAMPLES["close"], expect=409)
+    problem.validate(refused)
+    assert refused["state"] == "closed-temporarily" and refused["article"]
+    invalid = await fra.act("posts", post["id"], "close", {"kind": "forever"}, expect=422)
+    problem.validate(invalid)
+    assert invalid["errors"][0]["field"] == "kind"
+    with pytest.raises(jsonschema_rs.ValidationError):  # the schema does check: a problem has a status
+        problem.validate({"type": "x", "title": "t", "detail": "d"})
+
+
+def test_the_webhook_schema_in_the_docs_is_the_model():
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import webhook_schema
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    published = webhook_schema.documented((ROOT / "docs" / "webhooks.md").read_text())
+    assert json.loads(published) == json.loads(webhook_schema.rendered()), \
+        "docs/webhooks.md is stale: run .venv/bin/python docs/webhook_schema.py"
