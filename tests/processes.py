@@ -96,7 +96,8 @@ class Stack:
                         CONSULAR_TOKENS_FILE=str(tokens_file),
                         CONSULAR_DATABASE_URL=f"sqlite:///{tmp / 'register.sqlite3'}",
                         CONSULAR_API_PORT=str(self.port), CONSULAR_TASK_QUEUE=f"stack-{tmp.name}",
-                        CONSULAR_WORKER_GRACE_SECONDS="10", CONSULAR_LOG_FORMAT="json")
+                        CONSULAR_WORKER_GRACE_SECONDS="10", CONSULAR_LOG_FORMAT="json",
+                        CONSULAR_WORKER_METRICS_ADDRESS="")  # several workers at once: no port to share
         self.env.update(extra)
         self.url = f"http://127.0.0.1:{self.port}"
 
