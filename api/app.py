@@ -5,8 +5,6 @@ Every act route is generated from the lifecycle declarations, so the OpenAPI doc
 """
 
 import asyncio
-import hashlib
-import uuid
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Annotated, Any, Callable
@@ -19,10 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
-from temporalio.client import (Client, WithStartWorkflowOperation, WorkflowUpdateFailedError,
-                               WorkflowUpdateRPCTimeoutOrCancelledError)
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import codec_server, consular_list, metrics, openapi, problems
@@ -39,9 +34,10 @@ from register import queries
 from register.db import engine_for, migrate
 from settings import Settings, get_settings
 from models.custody import CUSTODY
-from workflows.base import static_summary
 from workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
-from workflows.messages import ActRequest, StartInput
+from workflows import client as acts_client
+from workflows.client import workflow_id
+from workflows.messages import ActRequest
 
 log = structlog.get_logger("exequatur.api")
 Caller = Annotated[Principal, Depends(authenticate)]  # resolved before the body: 401 comes first
@@ -55,15 +51,9 @@ KINDS: dict[str, tuple[Lifecycle[Any], Any, str]] = {
 ENDED_MEMBER_STATES = ("refused", "unacceptable", "withdrawn", "terminated", "departed", "period-expired")
 
 
-def workflow_id(kind: str, record_id: str) -> str:
-    return f"{kind}-{record_id}"
-
-
 def derived_id(principal: Principal, scope: str, key: str | None) -> str:
     """An Idempotency-Key maps onto one update id (and one record id) per caller and route."""
-    if not key:
-        return uuid.uuid4().hex
-    return hashlib.sha256(f"{principal.name}|{scope}|{key}".encode()).hexdigest()[:32]
+    return acts_client.derived_id(principal.name, scope, key)
 
 
 class Service:
@@ -89,20 +79,7 @@ class Service:
 
     async def facts(self, kind: str, record: dict[str, Any]) -> dict[str, Any]:
         """The register's current facts a lifecycle declares it reads (`Lifecycle.facts`)."""
-        if kind in ("relations", "custody"):
-            return {}
-        relations = await self.db(queries.get_record, relations_id(record["sending_state"], record["receiving_state"]),
-                                  "relations") or {}
-        facts: dict[str, Any] = {
-            "ss_diplomatic_mission": record["sending_state"] in relations.get("diplomatic_missions", [])}
-        if kind == "post":
-            profile = Profile.model_validate(await self.db(queries.get_profile, record["receiving_state"]) or {})
-            facts["acting_heads_need_consent"] = profile.acting_heads_need_consent
-            facts["relations_severed"] = relations.get("state") == "severed"
-            others = await self.db(queries.list_records, "post", sending_state=record["sending_state"],
-                                   receiving_state=record["receiving_state"], state="open")
-            facts["ss_open_posts"] = [p["id"] for p in others if p["id"] != record["id"]]
-        return facts
+        return await self.db(acts_client.facts, kind, record)  # type: ignore[no-any-return]
 
     async def view(self, principal: Principal, kind: str, record: dict[str, Any]) -> dict[str, Any]:
         lifecycle = KINDS[kind][0]
@@ -143,9 +120,9 @@ class Service:
         await self.check_references(kind, record, body)
         request = ActRequest(party=act.party, principal=principal.name, facts=facts,
                              body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
-        handle = self.client.get_workflow_handle(workflow_id(kind, record_id))  # type: ignore[union-attr]
         try:
-            await self.in_time(handle.execute_update(act.name, request, id=update_id))
+            await self.in_time(acts_client.perform(self.client, kind, record_id, act.name, request,  # type: ignore[arg-type]
+                                                   update_id))
         except WorkflowUpdateFailedError as exc:
             raise from_failure(exc.cause) from None
         except RPCError as exc:
@@ -199,20 +176,14 @@ class Service:
 
     async def create(self, principal: Principal, kind: str, record: dict[str, Any], body: ActBody,
                      party: Party, update_id: str, created: bool = False) -> dict[str, Any]:
-        lifecycle, workflow_class, _ = KINDS[kind]
+        lifecycle = KINDS[kind][0]
         act = lifecycle.creation
         record = {**record, **await self.facts(kind, record)}
         request = ActRequest(party=party, principal=principal.name,
                              body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
-        start = WithStartWorkflowOperation(
-            workflow_class.run, StartInput(record=record, created=created),
-            id=workflow_id(kind, record["id"]), task_queue=self.settings.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=static_summary(kind, record),
-        )
         try:
-            await self.in_time(self.client.execute_update_with_start_workflow(  # type: ignore[union-attr]
-                act.name, request, start_workflow_operation=start, id=update_id))
+            await self.in_time(acts_client.create(self.client, self.settings.task_queue, kind, record,  # type: ignore[arg-type]
+                                                  act.name, request, update_id, created=created))
         except WorkflowUpdateFailedError as exc:
             raise from_failure(exc.cause) from None
         except RPCError as exc:
@@ -224,13 +195,10 @@ class Service:
 
 def from_failure(cause: BaseException | None) -> Problem:
     """Map a workflow's ApplicationError onto the HTTP status it names."""
-    if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
-        details = dict(cause.details[0])
-        status = int(details.pop("status", 409))
-        if "errors" in details:
-            details["errors"] = [{"field": ".".join(map(str, e["loc"])) or "body", "msg": e["msg"], "type": e["type"]}
-                                 for e in details["errors"]]
-        return Problem(status, cause.message, **details)
+    details = acts_client.refusal_details(cause)
+    if details is not None:
+        status = details.pop("status")
+        return Problem(status, str(cause.message), **details)  # type: ignore[union-attr]
     log.error("act failed in the workflow", cause=repr(cause))
     return Problem(503, "The act could not be completed now; retry with the same Idempotency-Key")
 
@@ -359,7 +327,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
                               article="VCCR 4(4)", state=parent["state"])
         not_before(body, date.fromisoformat(relations["established_on"]) if relations.get("established_on") else None,
                    "the establishment of consular relations")
-        post_id = f"{ss}-{rs}-{update_id[:12].upper()}"
+        post_id = acts_client.new_post_id(ss, rs, update_id)
         record = Post(id=post_id, sending_state=ss, receiving_state=rs, seat=body.seat,
                       classification=body.classification, district=body.district,
                       headed_by=body.headed_by, parent_post_id=body.parent_post_id)
@@ -400,7 +368,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
         refusal = appointment_refusal(post_record, profile, active, body)
         if refusal:
             raise Problem(409, refusal.detail, article=refusal.article, state=refusal.state)
-        member_id = f"M-{update_id[:12].upper()}"
+        member_id = acts_client.new_member_id(update_id)
         record = new_member(member_id, post_record, profile, body)
         return await service.create(principal, "member", record.model_dump(mode="json", by_alias=True), body,
                                     Party.SS, update_id)
