@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install debian-tools run test histories bench clean
+.PHONY: install debian-tools run test histories bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ histories: install
 ## Performance figures as ratios in one run (QUICK=1 for the short version)
 bench: install
 	timeout 1200 $(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+## Re-take the Web UI screenshots of the README (docs/screenshots/) against a fresh `exequatur run`
+screenshots: install debian-tools
+	timeout 300 $(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

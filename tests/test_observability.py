@@ -8,12 +8,13 @@ against the schema docs/webhooks.md publishes."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -164,6 +165,19 @@ async def test_operators_and_integrators_see_the_service(stack, env):  # type: i
     assert "NextDeadline" not in post_view.search_attributes  # a post has no deadline running
     post_details = (await metadata(env, f"post-{post['id']}")).current_details
     assert "Whose move:" in post_details and "`close`" in post_details and "Next deadline" not in post_details
+    # What an operator types in the UI's filter: a post's workflows, and the periods running out.
+    async def listed(query: str) -> set[str]:
+        return {w.id async for w in env.client.list_workflows(query)}
+
+    together = {f"post-{post['id']}", f"member-{mid}"}
+    for _ in range(50):  # visibility is eventually consistent
+        if await listed(f'PostId = "{post["id"]}"') == together:
+            break
+        await asyncio.sleep(0.2)
+    assert await listed(f'PostId = "{post["id"]}"') == together
+    soon = f'NextDeadline < "{(deadline + timedelta(minutes=1)).isoformat()}" AND SendingState = "{SS}"'
+    assert await listed(soon) == {f"member-{mid}"}
+    assert await listed(f'PostClassification = "consulate-general" AND SendingState = "{SS}"') == {f"post-{post['id']}"}
     relations = await env.client.get_workflow_handle(f"relations-{SS}-{RS}").describe()
     assert await relations.static_summary() == f"Consular relations {SS}-{RS}"
     for text in (str(attributes), await described.static_summary(), details, post_details):
