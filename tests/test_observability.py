@@ -12,6 +12,9 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
+import signal
+import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -25,7 +28,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from models.member import MEMBER
-from tests.processes import Stack, free_port, ok, wait_until
+from tests.processes import BIN, Stack, free_port, ok, wait_until
+from workflows import search
 
 # A pair of States no other test acts for: workflow ids are unique in the shared namespace.
 SS, RS = "CYP", "GRC"
@@ -224,3 +228,38 @@ async def test_operators_and_integrators_see_the_service(stack, env):  # type: i
     assert all("(" not in line["event"] for line in worker_lines if "workflow_id" in line)  # fields, not text
     for log in ("worker", "api"):
         assert NAME.split()[0] not in service.log(log) and NAME.split()[1] not in service.log(log)
+
+
+def test_search_attributes_command_registers_every_attribute_on_a_bare_server(tmp_path: Path):
+    """`exequatur search-attributes` on a server that knows none of ours (a cluster's case):
+    every attribute the workflows set is registered, and a second run adds nothing."""
+    port = free_port()
+    server = subprocess.Popen([str(BIN / "temporal"), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
+                               "--port", str(port), "--log-level", "error"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    address = f"127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSULAR_", "TEMPORAL_"))}
+    env.update(TEMPORAL_ADDRESS=address, CONSULAR_VAR_DIR=str(tmp_path))
+
+    def listing() -> dict | None:  # type: ignore[type-arg]
+        shown = subprocess.run([str(BIN / "temporal"), "operator", "search-attribute", "list", "--address", address,
+                                "--output", "json"], capture_output=True, text=True, timeout=30)
+        return json.loads(shown.stdout) if shown.returncode == 0 else None
+
+    def registered() -> set[str]:
+        return set((listing() or {}).get("customAttributes", {}))
+
+    try:
+        wait_until(listing, 60, 0.5, "the bare dev server")
+        assert not {key.name for key in search.ALL} & registered()
+        first = subprocess.run([str(BIN / "exequatur"), "search-attributes"], env=env, capture_output=True,
+                               text=True, timeout=60)
+        assert first.returncode == 0 and f"({len(search.ALL)} added)" in first.stdout, first.stderr
+        assert {"PostClassification", "MemberRole", "PostId", "NextDeadline"} <= registered()
+        assert {key.name for key in search.ALL} <= registered()
+        again = subprocess.run([str(BIN / "exequatur"), "search-attributes"], env=env, capture_output=True,
+                               text=True, timeout=60)
+        assert again.returncode == 0 and "(0 added)" in again.stdout
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
