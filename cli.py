@@ -262,5 +262,200 @@ def migrate() -> None:
     typer.echo("register migrated")
 
 
+
+# ---- operators: the register read, the consular list, the certificate, the import ---------
+
+def _engine():  # type: ignore[no-untyped-def]
+    from register.db import engine_for
+
+    return engine_for(get_settings().effective_database_url)
+
+
+def _state(code: str) -> str:
+    from pydantic import TypeAdapter
+
+    from models.common import StateCode
+
+    try:
+        return str(TypeAdapter(StateCode).validate_python(code))
+    except ValidationError as error:
+        raise typer.BadParameter(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
+def _day(value: str | None, name: str) -> "date | None":
+    from datetime import date
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=name) from None
+
+
+@app.command()
+def precedence(receiving_state: str = typer.Argument(..., help="the receiving State, ISO 3166-1 alpha-3 (WSM)"),
+               on: str | None = typer.Option(None, "--on", help="the list as it stood that day (default today)"),
+               output: str = typer.Option("table", "--format", help="table, csv or html (printable)")) -> None:
+    """The consular list of a receiving State in order of precedence (VCCR Art. 16), from the register
+    by the API's own code (GET /v1/precedence)."""
+    from datetime import date
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from api import consular_list
+    from api.app import consular_list_facts
+    from models.common import STATE_NAMES
+    from models.precedence import listed_on, order
+
+    if output not in ("table", "csv", "html"):
+        raise typer.BadParameter("use table, csv or html", param_hint="--format")
+    state, day = _state(receiving_state), _day(on, "--on") or date.today()
+    members, posts, profile = consular_list_facts(_engine(), state)
+    entries = order(listed_on(members, posts, day), profile.tie_break)
+    if output == "csv":
+        sys.stdout.write(consular_list.as_csv(entries))
+    elif output == "html":
+        sys.stdout.write(consular_list.as_html(state, day, entries))
+    else:
+        listing = consular_list.as_json(state, day, entries)
+        table = Table(title=f"Consular list of {STATE_NAMES.get(state, state)} on {day.isoformat()} (VCCR Art. 16)",
+                      title_justify="left")
+        for column in ("Rank", "Name", "Class", "Category", "Sending State", "Seat", "Precedence date",
+                       "Presented", "Member", "Remarks"):
+            table.add_column(column)
+        for e in listing["entries"]:
+            remarks = [r for r in ("acting head (16(4))" if e["acting"] else "",
+                                   "officer (16(6))" if e["standing"] == "officer" else "",
+                                   f"tie: {e['tie_break']}" if e["tie_break"] else "") if r]
+            table.add_row(str(e["rank"]), e["full_name"], e["class"] or "", e["category"] or "", e["sending_state"],
+                          e["seat"], e["precedence_date"] or "", e["instrument_presented_on"] or "",
+                          e["member_id"] or "", "; ".join(remarks))
+        console = Console(width=max(Console().width, 160))
+        console.print(table)
+        console.print(f"Dean of the consular corps: {listing['dean'] or 'none listed'}")
+    _exit(0)
+
+
+show = typer.Typer(help="Show a post or a member as the register holds it.", no_args_is_help=True)
+app.add_typer(show, name="show")
+
+
+def _show(kind: str, record_id: str, as_json: bool) -> None:
+    import json
+
+    from rich.console import Console
+
+    from printouts import record_view, render_view
+
+    view = record_view(_engine(), kind, record_id)
+    if view is None:
+        typer.echo(f"no {kind} {record_id!r} in the register", err=True)
+        _exit(1)
+    if as_json:
+        typer.echo(json.dumps(view, indent=2, default=str))
+    else:
+        Console(width=max(Console().width, 140)).print(render_view(view))
+    _exit(0)
+
+
+@show.command("post")
+def show_post(post_id: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """A post: state, parties, dates, deadlines, next acts of each State, its acts and members."""
+    _show("post", post_id, as_json)
+
+
+@show.command("member")
+def show_member(member_id: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """A member: state, parties, dates, deadlines (23(2), 53(3)), next acts of each State, its acts."""
+    _show("member", member_id, as_json)
+
+
+@app.command()
+def certificate(member_id: str = typer.Argument(...),
+                on: str = typer.Option(..., "--on", help="the date the certificate speaks of (YYYY-MM-DD)"),
+                out: Path | None = typer.Option(None, "--out", help="write the HTML here (default: stdout)")) -> None:
+    """The status certificate of a member on a date as a printable HTML page, with its basis: the acts,
+    their dates and articles (VCCR 53; Samoa Act 1978 s.21). The finding is the API's
+    (GET /v1/members/{id}/status): models.member.certificate."""
+    from datetime import UTC, datetime
+
+    from models.member import Member
+    from models.member import certificate as status_on
+    from printouts import certificate_html
+    from register import queries
+
+    day = _day(on, "--on")
+    assert day is not None
+    engine = _engine()
+    document = queries.get_record(engine, member_id, "member")
+    if document is None:
+        typer.echo(f"no member {member_id!r} in the register", err=True)
+        _exit(1)
+    member = Member.model_validate(document)
+    page = certificate_html(member, status_on(member, day), queries.acts_of(engine, member_id), datetime.now(UTC))
+    if out:
+        out.write_text(page, encoding="utf-8")
+        typer.echo(f"certificate of {member_id} on {day.isoformat()} written to {out}")
+    else:
+        sys.stdout.write(page)
+    _exit(0)
+
+
+@app.command("import")
+def import_corps(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the CSV (docs/import.md)"),
+                 concurrency: int = typer.Option(16, "--concurrency", min=1, max=256,
+                                                 help="posts imported at the same time"),
+                 as_json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
+    """Onboard an existing consular corps: posts, heads with their historic commission, admission and
+    exequatur dates, and staff, through the acts the API performs (same workflows and rules), with
+    their legal dates. A re-run applies only what is missing. Exit 1 if a row failed or was skipped."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+    from temporalio.client import Client
+
+    from onboarding import import_corps as run_import
+    from register.db import migrate as upgrade
+
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    with file.open(encoding="utf-8-sig") as handle:
+        total = max(sum(1 for _ in handle) - 1, 0)
+    errors = Console(stderr=True)
+
+    async def main():  # type: ignore[no-untyped-def]
+        client = await Client.connect(**settings.client_options())
+        with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=errors) as bar:
+            task = bar.add_task(file.name, total=total)
+            return await run_import(client, settings, file, concurrency=concurrency,
+                                    progress=lambda result: bar.advance(task))
+
+    report = asyncio.run(main())
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        console = Console(width=max(Console().width, 140))
+        problems = [r for r in report.rows if r.problem]
+        if problems:
+            table = Table(title="Rows not imported", title_justify="left")
+            for column in ("Row", "Record", "Post", "Status", "Column", "Article", "Problem"):
+                table.add_column(column)
+            for r in problems:
+                p = r.problem or {}
+                table.add_row(str(r.row), r.record, r.post, r.status, str(p.get("column", "")),
+                              str(p.get("article", "")), str(p.get("detail", "")))
+            console.print(table)
+        counts = report.counts
+        console.print(f"{len(report.rows)} rows: {counts['imported']} imported, {counts['unchanged']} already in "
+                      f"the register, {counts['failed']} failed, {counts['skipped']} skipped; {report.acts_sent} acts "
+                      f"sent in {report.seconds:.1f} s"
+                      + (f"; consular relations established: {', '.join(report.relations_established)}"
+                         if report.relations_established else ""))
+    _exit(0 if report.ok else 1)
+
+
 if __name__ == "__main__":
     app()
