@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
 from models.member import MEMBER
-from tests.processes import BIN, Stack, free_port, ok, wait_until
+from tests.processes import BIN, DevServer, Stack, free_port, ok, wait_until
 from workflows import search
 
 # A pair of States no other test acts for: workflow ids are unique in the shared namespace.
@@ -263,3 +264,25 @@ def test_search_attributes_command_registers_every_attribute_on_a_bare_server(tm
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_ready_only_while_temporal_answers_alive_throughout(tmp_path: Path):
+    """/healthz says the process is up; /readyz says whether it can serve acts: Temporal killed,
+    not ready (503, quickly: a load balancer must not hang); Temporal back, ready again."""
+    server = DevServer(tmp_path)
+    server.start()
+    service = Stack(tmp_path, server.address, TOKENS)
+    try:
+        service.start("api", "api")
+        service.ready()
+        server.kill()
+        started = time.monotonic()
+        answer = wait_until(lambda: (r := httpx.get(f"{service.url}/readyz", timeout=30)).status_code == 503 and r,
+                            60, 0.5, "/readyz to notice Temporal is gone")
+        assert answer.json()["status"] == "unavailable" and time.monotonic() - started < 30
+        assert httpx.get(f"{service.url}/healthz", timeout=5).json() == {"status": "ok"}
+        server.start()  # the same port and SQLite file
+        service.ready()
+    finally:
+        service.stop()
+        server.stop()
