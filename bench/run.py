@@ -35,13 +35,18 @@ class Size:
     heads: tuple[int, int]  # item 5
     repeats: int
     corps_rows: int  # item 6
-    cached: int  # item 7
+    cached: int  # item 7: open member workflows
+    cached_baseline: int  # item 7: open baseline workflows (RSS per workflow is compared)
 
 
 FULL = Size(rounds=2, lifecycles=100, concurrency=20, latency_lifecycles=30, corpus=None, heads=(500, 5000),
-            repeats=5, corps_rows=2000, cached=10_000)
+            repeats=5, corps_rows=2000, cached=10_000, cached_baseline=2_000)
 QUICK = Size(rounds=1, lifecycles=12, concurrency=6, latency_lifecycles=4, corpus=20, heads=(50, 500),
-             repeats=2, corps_rows=200, cached=300)
+             repeats=2, corps_rows=200, cached=300, cached_baseline=300)
+
+
+def progress(message: str) -> None:
+    print(f"{datetime.now(UTC):%H:%M:%S} {message}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -60,7 +65,8 @@ class Row:
         return [self.item, self.measure, self.ours, self.baseline, ratio, self.target, ok]
 
 
-async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | None = None) -> tuple[list[Row], dict[str, Any]]:
+async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | None = None,
+                  skip: frozenset[str] = frozenset()) -> tuple[list[Row], dict[str, Any]]:
     import httpx
 
     from bench import lifecycles as lc
@@ -72,6 +78,7 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
     async with stack(scratch, worker_options) as s, httpx.AsyncClient(base_url=s.api_url, timeout=120) as http:
         posts = await lc.open_posts(http, max(2, size.lifecycles // 10))
 
+        progress("1: acts per second")
         # 1. Acts per second, lifecycles against bare updates, alternating so both see the same server.
         await lc.many(lambda i: lc.baseline_lifecycle(s.client, s.baseline_queue, i), 4, 4)  # warm both
         await lc.many(lambda i: lc.client_lifecycle(s.client, s.task_queue, posts, i), 2, 2)
@@ -92,6 +99,7 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
                         f"{size.concurrency} at a time", f"{ours_rate:.1f}", f"{base_rate:.1f}",
                         ours_rate / base_rate, ">= 0.8", ours_rate / base_rate >= 0.8))
 
+        progress("2: latency")
         # 2. One act through the API against the same act through the client, one lifecycle at a time.
         api_lat: list[float] = []
         client_lat: list[float] = []
@@ -104,6 +112,7 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
                         f"{p50[0] * 1000:.0f} / {p99[0] * 1000:.0f} ms", f"{p50[1] * 1000:.0f} / {p99[1] * 1000:.0f} ms",
                         p50[0] / p50[1], f"p50 <= 1.2 (p99 {p99[0] / p99[1]:.2f})", p50[0] / p50[1] <= 1.2))
 
+        progress("3: history events")
         # 3. History events per lifecycle.
         sample = min(20, len(ours_ids))
         ours_events = await lc.history_events(s.client, ours_ids[:sample])
@@ -111,12 +120,16 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
         rows.append(Row("3", "history events per lifecycle", f"{ours_events:.1f}", f"{base_events:.1f}",
                         ours_events / base_events, "<= 1.3", ours_events / base_events <= 1.3))
 
+        progress("4: replay")
         # 4. Replay: the corpus against this run's baseline histories.
         result = await replay.run(s.client, base_ids[: max(20, sample)], s.settings.data_converter(), size.corpus)
         rows.append(Row("4", f"replay, events/s ({result['histories']} corpus histories, "
                         f"{result['events']} events)", f"{result['ours']:.0f}", f"{result['baseline']:.0f}",
                         result["ours"] / result["baseline"], ">= 0.8", result["ours"] / result["baseline"] >= 0.8))
 
+        if "5" in skip:
+            return rows, figures
+        progress("5: consular list")
         # 5. The consular list (bench/precedence.py).
         small, large = size.heads
         listed = await asyncio.to_thread(precedence.run, small, large, size.repeats)
@@ -124,20 +137,25 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
                         f"{listed['small_s'] * 1000:.1f} ms", listed["ratio"], "<= 12 (n log n: 13.7)",
                         listed["ratio"] <= 12))
 
+        progress("6: import")
         # 6. Import of a consular corps.
         rows.append(await corps_import(s, http, size.corps_rows, ours_rate))
 
+        if "7" in skip:
+            return rows, figures
+        progress("7: memory")
         # 7. Memory: worker RSS with open workflows cached; the register per 1,000 members.
         members = len(ours_ids) + 2 * size.latency_lifecycles + 2
         ours_mem = await memory.measure(s.client, s.target, "member", size.cached,
                                         lambda q, i: lc.open_member(s.client, q, posts, i))
-        base_mem = await memory.measure(s.client, s.target, "baseline", size.cached,
+        base_mem = await memory.measure(s.client, s.target, "baseline", size.cached_baseline,
                                         lambda q, i: lc.open_baseline(s.client, q, i))
         quick = " (QUICK: not 10,000)" if size.cached < 10_000 else ""
         ratio = ours_mem["per_workflow_kb"] / base_mem["per_workflow_kb"] if base_mem["per_workflow_kb"] > 0 else None
-        rows.append(Row("7", f"worker RSS, {size.cached:,} open workflows cached{quick}",
+        rows.append(Row("7", f"worker RSS, {size.cached:,} open member workflows cached{quick}; ratio per workflow",
                         f"{ours_mem['loaded_mb']:.0f} MB ({ours_mem['per_workflow_kb']:.1f} KB each)",
-                        f"{base_mem['loaded_mb']:.0f} MB ({base_mem['per_workflow_kb']:.1f} KB each)",
+                        f"{base_mem['loaded_mb']:.0f} MB for {size.cached_baseline:,} "
+                        f"({base_mem['per_workflow_kb']:.1f} KB each)",
                         ratio, "report", None))
         size_of = memory.register_size(s.database_path, members)
         rows.append(Row("7", f"register (SQLite) per 1,000 members of {lc.ACTS_PER_LIFECYCLE} acts",
@@ -190,18 +208,21 @@ def main(argv: list[str] | None = None) -> list[Row]:
     parser.add_argument("--quick", action="store_true", help="small sizes: under a minute")
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md alone")
     parser.add_argument("--json", type=Path, help="also write the rows here, for the smoke test")
+    parser.add_argument("--skip", default="", help="comma-separated: 5 skips items 5-7, 7 skips item 7 "
+                        "(before/after comparisons of items 1-4)")
     args = parser.parse_args(argv)
     import time
 
     scratch = prepare()
     started = time.perf_counter()
     try:
-        rows, _ = asyncio.run(measure(QUICK if args.quick else FULL, scratch))
+        rows, _ = asyncio.run(measure(QUICK if args.quick else FULL, scratch,
+                                      skip=frozenset(filter(None, args.skip.split(",")))))
     finally:
         cleanup(scratch)
     seconds = time.perf_counter() - started
     print(table(rows))
-    if not args.no_write:
+    if not args.no_write and not args.skip:
         write_results(rows, args.quick, seconds)
     if args.json:
         args.json.write_text(json.dumps([dataclasses.asdict(row) for row in rows], indent=1))

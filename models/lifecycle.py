@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from transitions import Machine
+from transitions import EventData, Machine
 
 from models.common import ActBody, Notice, Party
 
@@ -178,21 +178,40 @@ class Refusal(Exception):
         self.detail, self.article, self.state, self.status = detail, article, state, status
 
 
+_MACHINES: dict[int, tuple[Lifecycle[Any], Machine]] = {}
+
+
+def machine_of(lifecycle: Lifecycle[Any]) -> Machine:
+    """One machine per lifecycle, shared by every Case of it (every workflow, every API call):
+    building a Machine per record took about 1 ms, and the workflows build one per record and per
+    act (bench/RESULTS.md). The machine holds no model; each Case is moved through it."""
+    found = _MACHINES.get(id(lifecycle))
+    if found is None or found[0] is not lifecycle:
+        machine = Machine(
+            model=None,
+            states=[s.value for s in lifecycle.states],
+            transitions=lifecycle.machine_transitions(),
+            initial=None,
+            auto_transitions=False,
+            send_event=True,
+            model_attribute="machine_state",
+        )
+        found = _MACHINES[id(lifecycle)] = (lifecycle, machine)
+    return found[1]
+
+
 class Case:
     """One record driven by its lifecycle's machine (``record.state`` is the machine state)."""
 
     def __init__(self, lifecycle: Lifecycle[Any], record: BaseModel):
         self.lifecycle = lifecycle
         self.record: Any = record
-        self.machine = Machine(
-            model=self,
-            states=[s.value for s in lifecycle.states],
-            transitions=lifecycle.machine_transitions(),
-            initial=str(record.state),  # type: ignore[attr-defined]
-            auto_transitions=False,
-            send_event=True,
-            model_attribute="machine_state",
-        )
+        self.machine = machine_of(lifecycle)
+        self.machine_state = str(record.state)  # type: ignore[attr-defined]  # as Machine(initial=...) set it
+
+    def trigger(self, act: str, **kwargs: Any) -> bool:
+        """Move the record by the act's transition (conditions checked, as `may` checks them)."""
+        return bool(self.machine.events[act].trigger(self, **kwargs))
 
     # transitions keeps its state on `machine_state`; the record is the truth.
     @property
@@ -205,8 +224,18 @@ class Case:
             self.record.state = self.lifecycle.states(value)
 
     def may(self, act: str) -> bool:
-        check = getattr(self, f"may_{act}", None)  # a creating act has no transition to check
-        return bool(check()) if check is not None else False
+        """Whether the act has a route from the record's state whose conditions hold: what
+        `transitions`' `may_<act>()` answers, without its scan of every event of the machine."""
+        event = self.machine.events.get(act)  # a creating act has no transition to check
+        routes = event.transitions.get(str(self.record.state)) if event is not None else None
+        if not routes:
+            return False
+        data = EventData(self.machine.get_model_state(self), event, self.machine, self, (), {})
+        for transition in routes:
+            data.transition = transition
+            if all(condition.check(data) for condition in transition.conditions):
+                return True
+        return False
 
     def allowed(self, parties: Iterable[Party]) -> list[str]:
         parties = set(parties)
@@ -265,7 +294,7 @@ class Case:
         if act is None or not (creating or self.may(act_name)):
             raise self.refusal(act_name)
         if not creating:
-            self.trigger(act_name, body=body)  # type: ignore[attr-defined]
+            self.trigger(act_name, body=body)
         notices = list(act.effect(self.record, body, ctx) or []) if act.effect else []
         if self.lifecycle.notify and act.party is self.lifecycle.notify[0]:
             _, recipient, article = self.lifecycle.notify
