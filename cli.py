@@ -411,6 +411,8 @@ def import_corps(file: Path = typer.Argument(..., exists=True, dir_okay=False, h
     """Onboard an existing consular corps: posts, heads with their historic commission, admission and
     exequatur dates, and staff, through the acts the API performs (same workflows and rules), with
     their legal dates. A re-run applies only what is missing. Exit 1 if a row failed or was skipped."""
+    import csv
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -421,8 +423,8 @@ def import_corps(file: Path = typer.Argument(..., exists=True, dir_okay=False, h
 
     settings = get_settings()
     upgrade(settings.effective_database_url)
-    with file.open(encoding="utf-8-sig") as handle:
-        total = max(sum(1 for _ in handle) - 1, 0)
+    with file.open(newline="", encoding="utf-8-sig") as handle:
+        total = sum(1 for _ in csv.DictReader(handle))  # rows, not lines: a quoted cell may span lines
     errors = Console(stderr=True)
 
     async def main():  # type: ignore[no-untyped-def]

@@ -157,8 +157,12 @@ def rehearse(lifecycle: Lifecycle[Any], record: dict[str, Any], plan: list[Step]
         case.record.last_effective_date = max(effective, case.record.last_effective_date or effective)
 
 
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+def _recorded_and_facts(engine: Any, kind: str, record: dict[str, Any],
+                        update_ids: list[str]) -> tuple[set[str], dict[str, Any]]:
+    """In one trip to the register: which of the plan's acts it holds already, and the facts the
+    acts carry (read once per record, as the API reads them once per request)."""
+    recorded = {update_id for update_id in update_ids if queries.act_by_id(engine, update_id)}
+    return recorded, acts.facts(engine, kind, record)
 
 
 class Importer:
@@ -187,14 +191,14 @@ class Importer:
     async def send(self, kind: str, record: dict[str, Any], plan: list[Step]) -> tuple[int, int]:
         """Perform the plan's acts in order, skipping those the register already holds."""
         lifecycle_acts = {"relations": RELATIONS, "post": POST, "member": MEMBER}[kind]
+        recorded, facts = await self.db(_recorded_and_facts, kind, record, [step.update_id for step in plan])
         sent = already = 0
         for step in plan:
-            if await self.db(queries.act_by_id, step.update_id):
+            if step.update_id in recorded:
                 already += 1
                 continue
             act = lifecycle_acts.act(step.act)
             assert act is not None
-            facts = await self.db(acts.facts, kind, record)
             request = ActRequest(party=act.party, principal=self.principal, facts=facts, body=step.body)
             if step.creating:
                 call = acts.create(self.client, self.settings.task_queue, kind, {**record, **facts}, act.name,
