@@ -50,6 +50,7 @@ def cli(env, worker, settings):  # type: ignore[no-untyped-def]
         out, err = await asyncio.wait_for(process.communicate(), timeout=120)
         return Run(process.returncode or 0, out.decode(), err.decode())
 
+    run.target = variables["TEMPORAL_ADDRESS"]  # type: ignore[attr-defined]
     return run
 
 
@@ -235,3 +236,33 @@ async def test_generated_corps_imports_in_parallel_and_once(env, worker, setting
     assert sorted(seen) == list(range(2, 34))
     again = await import_corps(env.client, settings, rows, concurrency=4)
     assert again.counts["unchanged"] == 32 and again.acts_sent == 0
+
+
+async def test_import_killed_midway_then_run_again_records_each_act_once(cli, settings, tmp_path):
+    """SIGKILL the import while acts are in flight; the re-run sends what is missing under the same
+    update ids, so no act is recorded twice and none is missing."""
+    from onboarding import write_csv
+
+    path = tmp_path / "crash.csv"
+    write_csv(example_corps(12, 3, receiving_state="NRU", tag="crash"), path)
+    variables = {**os.environ, "TEMPORAL_ADDRESS": cli.target}
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "cli", "import", str(path), cwd=ROOT,
+                                                   env=variables, stdout=asyncio.subprocess.DEVNULL,
+                                                   stderr=asyncio.subprocess.DEVNULL)
+    for _ in range(300):
+        if sum(imported_acts(settings, "import:crash.csv").values()) >= 20:
+            break
+        await asyncio.sleep(0.05)
+    process.kill()
+    await process.wait()
+    partial = sum(imported_acts(settings, "import:crash.csv").values())
+    assert 20 <= partial < expected_acts(path)  # killed midway, really
+
+    run = await cli("import", str(path), "--json")
+    assert run.code == 0, run.err + run.out
+    report = run.json()
+    assert {r["status"] for r in report["rows"]} <= {"imported", "unchanged"}
+    recorded = imported_acts(settings, "import:crash.csv")
+    pairs = {r for r in recorded if r.endswith("-NRU") or r.startswith("NRU-")}
+    assert sum(count for record, count in recorded.items() if record not in pairs) == expected_acts(path)
+    assert len(pairs) == 12 and all(recorded[pair] == 1 for pair in pairs)  # Art. 2(1), once per pair
