@@ -9,6 +9,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.notifications import deliver_notifications
 from activities.register import read_profile, record_act, related_records
@@ -16,6 +17,14 @@ from workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, 
 
 WORKFLOWS = [RelationsWorkflow, PostWorkflow, MemberWorkflow, CustodyWorkflow]
 ACTIVITIES = [record_act, read_profile, deliver_notifications, related_records]
+# The sandbox stays (its restrictions guard every call a workflow makes); our own modules are
+# passed through instead of re-imported for every workflow run. The engine (workflows/base.py)
+# and the models were already passed through by the workflow modules' imports; re-running
+# workflows/lifecycles.py re-applied @workflow.defn to four classes per run, a third of a
+# replay's time and most of a cached workflow's memory (bench/RESULTS.md). None of these
+# modules holds state a run could change.
+PASSTHROUGH = ("models", "workflows", "activities", "register")
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
 
 def build_worker(client: Client, task_queue: str, **overrides) -> Worker:  # type: ignore[no-untyped-def]
@@ -23,6 +32,7 @@ def build_worker(client: Client, task_queue: str, **overrides) -> Worker:  # typ
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=ACTIVITIES,
+        workflow_runner=WORKFLOW_RUNNER,
         activity_executor=concurrent.futures.ThreadPoolExecutor(max_workers=16),
         # A short sticky timeout: after a worker crash, another picks the workflow up fast.
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),

@@ -98,6 +98,7 @@ def register_size(database: Path, members: int) -> dict[str, float]:
 
 async def _worker(target: str, task_queue: str, kind: str, cache: int) -> None:
     from bench.baseline import BaselineWorkflow
+    from bench.stack import baseline_runner
     from settings import get_settings
     from worker import build_worker
 
@@ -105,8 +106,13 @@ async def _worker(target: str, task_queue: str, kind: str, cache: int) -> None:
     client = await Client.connect(target, namespace=settings.temporal_namespace,
                                   data_converter=settings.data_converter())
     overrides: dict[str, Any] = {"max_cached_workflows": cache}
+    if kind == "member-default-runner":  # before/after figure of worker.WORKFLOW_RUNNER
+        from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+        overrides["workflow_runner"] = SandboxedWorkflowRunner()
     if kind == "baseline":
-        overrides.update(workflows=[BaselineWorkflow], activities=[], activity_executor=None)
+        overrides.update(workflows=[BaselineWorkflow], activities=[], activity_executor=None,
+                         workflow_runner=baseline_runner())
     async with build_worker(client, task_queue, **overrides):
         print("ready", flush=True)
         await asyncio.Event().wait()

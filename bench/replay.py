@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from bench.baseline import BaselineWorkflow
+from bench.stack import baseline_runner, service_runner
 from worker import WORKFLOWS
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "histories"
@@ -42,8 +43,8 @@ async def events_per_second(replayer: Replayer, histories: list[WorkflowHistory]
 
 async def run(client: Client, baseline_ids: list[str], data_converter: Any, limit: int | None) -> dict[str, float]:
     """The corpus is stored without the codec (pydantic converter); this run's baseline with it."""
-    ours = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
-    baseline = Replayer(workflows=[BaselineWorkflow], data_converter=data_converter)
+    ours = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=service_runner())
+    baseline = Replayer(workflows=[BaselineWorkflow], data_converter=data_converter, workflow_runner=baseline_runner())
     recorded = corpus(limit)
     theirs = await fetch(client, baseline_ids)
     await events_per_second(ours, recorded[:3])  # warm: first imports are not a replay's cost

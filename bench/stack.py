@@ -44,6 +44,21 @@ def prepare() -> Path:
     return scratch
 
 
+def baseline_runner() -> Any:
+    """The service's sandbox settings, with the baseline's module passed through as ours are."""
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+    return SandboxedWorkflowRunner(restrictions=service_runner().restrictions.with_passthrough_modules("bench"))
+
+
+def service_runner() -> Any:
+    """The worker's workflow runner (the SDK's default before worker.py named one)."""
+    import worker
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+    return getattr(worker, "WORKFLOW_RUNNER", None) or SandboxedWorkflowRunner()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -104,7 +119,8 @@ async def stack(scratch: Path, worker_options: dict[str, Any] | None = None,
         ours = build_worker(env.client, settings.task_queue, **options)
         # The same worker defaults and tuning: a ratio compares the code, not the polling.
         baseline = build_worker(env.client, f"{settings.task_queue}-baseline", **{
-            **options, "workflows": [BaselineWorkflow], "activities": [], "activity_executor": None})
+            **options, "workflows": [BaselineWorkflow], "activities": [], "activity_executor": None,
+            "workflow_runner": baseline_runner()})
         app = create_app(settings, client=env.client)
         api_port = free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="error",
