@@ -161,9 +161,10 @@ def certificate_html(member: Member, status: StatusCertificate, acts: list[dict[
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Status certificate — {escape(member.id)} — {on.isoformat()}</title>",
         f"<style>{CERTIFICATE_CSS}</style></head><body>",
-        f"<h1>Certificate of status</h1><p class='subtitle'>issued by the Ministry of Foreign Affairs of "
-        f"{escape(STATE_NAMES.get(member.receiving_state, member.receiving_state))} "
-        "(Samoa Act 1978 s.21; Vienna Convention on Consular Relations, Art. 53)</p>",
+        f"<h1>Certificate of status</h1><p class='subtitle'>for the Ministry of Foreign Affairs of "
+        f"{escape(STATE_NAMES.get(member.receiving_state, member.receiving_state))}, as evidence of the status of a "
+        "member of a consular post (as the Samoa Act 1978 s.21 provides; Vienna Convention on Consular "
+        "Relations, Art. 53)</p>",
         "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in particulars) + "</dl>",
         f"<p class='finding' data-privileges='{str(status.privileges).lower()}'>{finding}</p>",
         "<h2>Basis</h2>", "".join(f"<p>{line}</p>" for line in lines),
