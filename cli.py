@@ -334,7 +334,9 @@ def precedence(receiving_state: str = typer.Argument(..., help="the receiving St
                           e["member_id"] or "", "; ".join(remarks))
         console = Console(width=max(Console().width, 160))
         console.print(table)
-        console.print(f"Dean of the consular corps: {listing['dean'] or 'none listed'}")
+        dean = next((e for e in listing["entries"] if e["member_id"] == listing["dean"]), None)
+        console.print(f"Dean of the consular corps: {dean['full_name']} ({dean['member_id']})" if dean
+                      else "Dean of the consular corps: none listed")
     _exit(0)
 
 

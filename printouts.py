@@ -128,7 +128,7 @@ def certificate_html(member: Member, status: StatusCertificate, acts: list[dict[
     from which privileges began and ended (VCCR 53(1), 53(3))."""
     on = status.on
     basis_acts = {e.act for e in (status.began, status.ended) if e}
-    finding = (f"On <time datetime='{on.isoformat()}'>{on:%d %B %Y}</time> the person named below "
+    finding = (f"On <time datetime='{on.isoformat()}'>{on:%d %B %Y}</time> the person named above "
                + ("<strong>enjoyed</strong>" if status.privileges else "<strong>did not enjoy</strong>")
                + " the privileges and immunities of a member of a consular post (VCCR Art. 53).")
     lines = []

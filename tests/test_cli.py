@@ -171,6 +171,8 @@ async def test_precedence_lists_the_imported_heads_as_the_api_does(cli, http, ex
     table = await cli("precedence", "WSM", "--on", "2023-01-01")
     assert table.code == 0, table.err
     assert "Kenji Watanabe" in table.out and "Margaret Ellison" not in table.out  # admitted 2023-02-08
+    # The first head by usage: a career consul before the honorary one admitted earlier (16(5)).
+    assert f"Dean of the consular corps: Kenji Watanabe ({example['ids'][11]})" in table.out
     html = await cli("precedence", "WSM", "--format", "html")
     assert html.out.startswith("<!doctype html>") and "Consular list of Samoa" in html.out
     bad = await cli("precedence", "XXX")
