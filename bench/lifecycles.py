@@ -139,13 +139,19 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def history_events(client: Client, workflow_ids: list[str]) -> float:
-    """Mean number of history events of these workflows."""
+async def history_events(client: Client, workflow_ids: list[str]) -> tuple[float, dict[str, float]]:
+    """Mean number of history events of these workflows, in all and by event type."""
+    from temporalio.api.enums.v1 import EventType
+
     counts = []
+    by_type: dict[str, int] = {}
     for workflow_id in workflow_ids:
         history = await client.get_workflow_handle(workflow_id).fetch_history()
         counts.append(len(history.events))
-    return statistics.mean(counts)
+        for event in history.events:
+            name = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+            by_type[name] = by_type.get(name, 0) + 1
+    return statistics.mean(counts), {k: v / len(workflow_ids) for k, v in by_type.items()}
 
 
 async def open_member(client: Client, task_queue: str, posts: Posts, i: int) -> None:

