@@ -177,7 +177,7 @@ async def corps_import(s: Any, http: Any, rows: int, act_rate: float) -> Row:
     from bench.corps import measure_import
 
     rate, imported, acts = await measure_import(s, rows)
-    return Row("6", f"import of a {rows:,}-row corps (onboarding.example_corps; {imported:,} rows imported, "
+    return Row("6", f"import of a {rows:,}-row corps CSV (onboarding.example_corps; {imported:,} rows imported, "
                f"{acts:,} acts), rows/s against item 1's acts/s", f"{rate:.1f}", f"{act_rate:.1f}", rate / act_rate,
                ">= 0.5", rate / act_rate >= 0.5)
 
