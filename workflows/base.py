@@ -415,7 +415,8 @@ class LifecycleWorkflow:
         either = [a for a in self.case.allowed([Party.SS]) if self.LIFECYCLE.act(a).party is Party.EITHER]  # type: ignore[union-attr]
         if either:
             moves.append(f"either State: {', '.join(f'`{a}`' for a in either)}")
-        lines.append("Whose move: " + ("; ".join(moves) if moves else "nobody's (the lifecycle has ended)"))
+        idle = "nobody's (the lifecycle has ended)" if self.LIFECYCLE.final(self.record) else "nobody's for now"
+        lines.append("Whose move: " + ("; ".join(moves) if moves else idle))
         if deadline is not None:
             lines.append(f"Next deadline: {timer.label} ({timer.article}) ends {deadline:%Y-%m-%d %H:%M} UTC")
         return "\n\n".join(lines)
