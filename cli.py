@@ -227,12 +227,12 @@ def histories_replay(folder: Path = typer.Argument(..., help="a folder written b
     from temporalio.client import WorkflowHistory
     from temporalio.worker import Replayer
 
-    from worker import WORKFLOWS
+    from worker import WORKFLOW_RUNNER, WORKFLOWS
 
     converter = get_settings().data_converter()  # encrypted histories need the keys
 
     async def main() -> int:
-        replayer = Replayer(workflows=WORKFLOWS, data_converter=converter)
+        replayer = Replayer(workflows=WORKFLOWS, data_converter=converter, workflow_runner=WORKFLOW_RUNNER)
         failures = 0
         files = sorted(folder.glob("*.json"))
         for path in files:

@@ -48,7 +48,10 @@ def baseline_runner() -> Any:
     """The service's sandbox settings, with the baseline's module passed through as ours are."""
     from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-    return SandboxedWorkflowRunner(restrictions=service_runner().restrictions.with_passthrough_modules("bench"))
+    from worker import ContextFreeWorkflowRunner
+
+    sandboxed = SandboxedWorkflowRunner(restrictions=service_runner().restrictions.with_passthrough_modules("bench"))
+    return ContextFreeWorkflowRunner(sandboxed)
 
 
 def service_runner() -> Any:

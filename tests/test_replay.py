@@ -18,7 +18,7 @@ from models.lifecycle import Act, Lifecycle
 from models.member import MEMBER
 from models.post import POST
 from models.relations import RELATIONS
-from worker import WORKFLOWS
+from worker import WORKFLOW_RUNNER, WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -32,7 +32,8 @@ def test_histories_cover_every_workflow():
 async def test_history_replays(path: Path):
     workflow_id = path.stem.split("--", 1)[1]
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    # The runner the worker runs them with (worker.py), the sandbox included.
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=WORKFLOW_RUNNER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 
