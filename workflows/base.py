@@ -4,7 +4,6 @@ register writes before answering, durable deadlines and outbound notifications."
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 from datetime import date, timedelta
 from typing import Any, ClassVar
@@ -78,14 +77,24 @@ def update_description(act: Act) -> str:
     return f"{act.name}: {act.summary} ({PARTY_NAMES[act.party]}, {act.article})"
 
 
-def describe_update(act: Act) -> None:
-    # SDK 1.35's set_update_handler takes no description (only the @workflow.update decorator
-    # does); the Web UI and `temporal workflow metadata` read it from the registered definition
-    # through the __temporal_workflow_metadata query, so the definition gets one. A query
-    # answer, not a command: histories are unchanged.
-    updates = getattr(workflow._Runtime.current(), "_updates", None)
-    if updates is not None and act.name in updates:
-        updates[act.name] = dataclasses.replace(updates[act.name], description=update_description(act))
+def act_update(act: Act) -> Any:
+    """The Update that performs one act: a method of the lifecycle's workflow class, made once
+    per class from the declaration (`LifecycleWorkflow.__init_subclass__`), so each workflow
+    instance registers nothing and the Web UI lists every act with its description."""
+
+    async def perform(self, request: ActRequest) -> ActOutcome:  # type: ignore[no-untyped-def]
+        async with self.lock:
+            body = self._check(act, request)  # again: an earlier act may have changed the state
+            act_id = workflow.current_update_info().id  # type: ignore[union-attr]
+            return await self._perform(act, body, request.party, request.principal, act_id, request.facts)
+
+    def validate(self, request: ActRequest) -> None:  # type: ignore[no-untyped-def]
+        self._check(act, request)
+
+    perform.__name__ = perform.__qualname__ = "act_" + act.name.replace("-", "_")
+    update = workflow.update(name=act.name, description=update_description(act))(perform)
+    update.validator(validate)
+    return update
 
 
 def static_summary(kind: str, record: dict[str, Any]) -> str:
@@ -106,6 +115,14 @@ class LifecycleWorkflow:
 
     LIFECYCLE: ClassVar[Lifecycle[Any]]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Before @workflow.defn reads the class: one Update per act of the declaration.
+        super().__init_subclass__(**kwargs)
+        for act in cls.LIFECYCLE.acts:
+            if not act.automatic:
+                update = act_update(act)
+                setattr(cls, update.__name__, update)
+
     def _setup(self, start: StartInput) -> None:
         lifecycle = self.LIFECYCLE
         self.case = Case(lifecycle, lifecycle.record.model_validate(start.record))
@@ -115,17 +132,12 @@ class LifecycleWorkflow:
         self.deliveries_due = start.deliveries_due
         self.delivering: asyncio.Task[None] | None = None
         self.wake = False
-        for act in lifecycle.acts:
-            if not act.automatic:
-                workflow.set_update_handler(act.name, self._handler(act), validator=self._validator(act))
-                describe_update(act)
-        workflow.set_query_handler("record", self.record_query)
-        workflow.set_signal_handler("automatic-act", self._on_automatic_act)
 
     @property
     def record(self) -> Any:
         return self.case.record
 
+    @workflow.query(name="record")
     def record_query(self) -> dict[str, Any]:
         return self.record.model_dump(mode="json", by_alias=True)
 
@@ -156,21 +168,6 @@ class LifecycleWorkflow:
         if refusal is not None:
             raise refused(refusal, case.allowed([request.party]))
         return body
-
-    def _validator(self, act: Act):  # type: ignore[no-untyped-def]
-        def validate(request: ActRequest) -> None:
-            self._check(act, request)
-
-        return validate
-
-    def _handler(self, act: Act):  # type: ignore[no-untyped-def]
-        async def handle(request: ActRequest) -> ActOutcome:
-            async with self.lock:
-                body = self._check(act, request)  # again: an earlier act may have changed the state
-                act_id = workflow.current_update_info().id  # type: ignore[union-attr]
-                return await self._perform(act, body, request.party, request.principal, act_id, request.facts)
-
-        return handle
 
     async def _perform(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str,
                        facts: dict[str, Any] | None = None) -> ActOutcome:
@@ -269,6 +266,7 @@ class LifecycleWorkflow:
             static_summary=static_summary(start.kind, child),
         )
 
+    @workflow.signal(name="automatic-act")
     async def _on_automatic_act(self, request: AutomaticAct) -> None:
         act = self.LIFECYCLE.act(request.act)
         if act is None or not act.automatic:
@@ -388,7 +386,14 @@ class LifecycleWorkflow:
         # Histories recorded before these attributes upserted the four above (patched).
         if workflow.patched("ui-post-and-role-attributes"):
             updates += self._post_attributes()
-        workflow.upsert_search_attributes(updates)
+        # Histories recorded before upserted every attribute after every act (patched): most
+        # never change (the States, the post, the role), and each upsert is a command and an
+        # event the server writes (bench item 3).
+        if workflow.patched("search-attributes-on-change"):
+            current = workflow.info().typed_search_attributes
+            updates = [u for u in updates if current.get(u.key) != u.value]
+        if updates:
+            workflow.upsert_search_attributes(updates)
         workflow.set_current_details(self._status(deadline, timer))
 
     def _post_attributes(self) -> list[Any]:

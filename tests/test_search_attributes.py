@@ -1,0 +1,60 @@
+"""The Web UI's search attributes are upserted when a value changes, not after every act
+(workflows/base.py `_describe`, patch "search-attributes-on-change"; bench/RESULTS.md item 3)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.converter import default as default_converter
+
+from tests.helpers import Ministry, head, relations_and_post
+
+
+async def upserts(env, workflow_id: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    """What each UpsertWorkflowSearchAttributes event of the history set of ours, decoded."""
+    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+    converter = default_converter().payload_converter
+    found = []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            # The SDK's own upserts of TemporalChangeVersion (one per `workflow.patched`) aside.
+            ours = {name: converter.from_payload(p) for name, p in fields.items() if name != "TemporalChangeVersion"}
+            if ours:
+                found.append(ours)
+    return found
+
+
+async def test_each_search_attribute_is_upserted_only_when_its_value_changes(http, env):
+    """VCCR 10(1), 11(2), 13, 24(1)(a), 25(a): a head's lifecycle as the UI lists it."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    today = date.today()
+    d = lambda n: (today - timedelta(days=n)).isoformat()  # noqa: E731 - legal dates in the past
+    member = await fra.post(f"/v1/posts/{post['id']}/members", head(effective_date=d(30)), expect=201)
+    mid = member["id"]
+    await fra.act("members", mid, "present-instrument", {"presented_on": d(29), "effective_date": d(29)})
+    await wsm.act("members", mid, "admit-provisionally", {"effective_date": d(28)})
+    await fra.act("members", mid, "notify-arrival", {"arrived_on": d(27), "effective_date": d(27)})
+    await fra.act("members", mid, "enter-duties", {"effective_date": d(26)})  # the state stays the same
+    terminated = await fra.act("members", mid, "notify-termination", {"effective_date": d(2)})
+
+    found = await upserts(env, f"member-{mid}")
+    # The attributes that never change are set once, with the first act.
+    constant = {"SendingState": [post["sending_state"]], "ReceivingState": [post["receiving_state"]],
+                "PostId": [post["id"]], "MemberRole": ["head"]}
+    for name, value in constant.items():
+        assert [[u[name]] for u in found if name in u] == [value], name
+    # LifecycleState once per state the member passed through, in order, never twice in a row.
+    states = [u["LifecycleState"] for u in found if "LifecycleState" in u]
+    assert states == ["appointed", "awaiting-exequatur", "provisionally-admitted", "terminated"]
+    # Fewer upserts than acts: enter-duties and the Art. 14 act changed nothing the UI filters on.
+    recorded = (await wsm.get(f"/v1/members/{mid}"))["acts"]
+    assert len(found) < len(recorded)
+
+    # What the UI shows is still the whole current picture.
+    attributes = (await env.client.get_workflow_handle(f"member-{mid}").describe()).search_attributes
+    assert {k: attributes[k] for k in constant} == constant
+    assert attributes["LifecycleState"] == ["terminated"]
+    assert attributes["NextDeadline"] == [datetime.fromisoformat(terminated["departure_deadline"])]
