@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
 import structlog
@@ -117,7 +120,6 @@ def metrics_runtime(address: str) -> Runtime | None:
 
 async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
     """Run until SIGINT/SIGTERM, then drain: in-flight tasks finish within the grace period."""
-    import asyncio
     import signal
 
     stop = asyncio.Event()
@@ -125,6 +127,28 @@ async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyp
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     # Leaving the block drains: no new tasks are polled, in-flight activities get the grace period.
-    async with build_worker(client, settings.task_queue,
-                            graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds)):
+    async with serving(client, settings.task_queue,
+                       graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds)):
         await stop.wait()
+
+
+@asynccontextmanager
+async def serving(client: Client, task_queue: str, **overrides) -> AsyncIterator[Worker]:  # type: ignore[no-untyped-def]
+    """The worker and, beside it, the relay that delivers the register's queued notices."""
+    from workflows.relay import NoticeRelay
+
+    async with build_worker(client, task_queue, **overrides) as running:
+        relay = NoticeRelay(client)
+        relaying = asyncio.create_task(relay.run())
+        try:
+            yield running
+        finally:
+            # Drain like the worker: the deliveries under way are recorded, within the grace period.
+            relay.stop()
+            grace = running.config().get("graceful_shutdown_timeout") or timedelta(seconds=5)
+            try:
+                await asyncio.wait_for(asyncio.shield(relaying), grace.total_seconds())
+            except TimeoutError:
+                relaying.cancel()
+                with suppress(asyncio.CancelledError):
+                    await relaying

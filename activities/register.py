@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from models.profile import Profile
-from register import queries
+from register import outbox, queries
 from register.db import engine_for
 from register.queries import ActEntry
 from settings import get_settings
@@ -19,7 +19,10 @@ def _engine():  # type: ignore[no-untyped-def]
 @activity.defn(name="record-act")
 def record_act(entry: ActEntry) -> bool:
     """Append an accepted act to the register (idempotent by the update id)."""
-    return queries.record_act(_engine(), entry)
+    written = queries.record_act(_engine(), entry)
+    if written and entry.notices:
+        outbox.queued()  # this process's relay delivers them now rather than at its next look
+    return written
 
 
 @activity.defn(name="read-profile")

@@ -97,7 +97,7 @@ async def stack(scratch: Path, worker_options: dict[str, Any] | None = None,
     from logs import configure_logging
     from register.db import migrate
     from settings import get_settings
-    from worker import build_worker
+    from worker import build_worker, serving
     from workflows import search
 
     configure_logging("json")
@@ -119,7 +119,7 @@ async def stack(scratch: Path, worker_options: dict[str, Any] | None = None,
         )
     try:
         options = dict(worker_options or {})
-        ours = build_worker(env.client, settings.task_queue, **options)
+        ours = serving(env.client, settings.task_queue, **options)  # the worker and its notice relay
         # The same worker defaults and tuning: a ratio compares the code, not the polling.
         baseline = build_worker(env.client, f"{settings.task_queue}-baseline", **{
             **options, "workflows": [BaselineWorkflow], "activities": [], "activity_executor": None,

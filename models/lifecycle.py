@@ -124,6 +124,9 @@ class Lifecycle(Generic[R]):
     final: Callable[[Any], bool] = lambda record: False
     # Acts of this party are notified to this recipient under this article (e.g. Art. 24(1)).
     notify: tuple[Party, str, str] | None = None
+    # Deliveries the record itself records, by an automatic act: (recipient, act), e.g. R14's
+    # "records when" the district authorities were notified. The relay tells the workflow.
+    reports: tuple[tuple[str, str], ...] = ()
     # Record fields that are facts of other records (the relations pair, the profile): the
     # API reads them from the register and sends them with each act, the workflow applies them.
     facts: tuple[str, ...] = ()

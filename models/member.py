@@ -538,6 +538,7 @@ MEMBER = Lifecycle(
     # R24.1: appointments, arrivals, departures, ends of functions and other changes made by
     # the sending State are notified to the receiving State's foreign ministry.
     notify=(Party.SS, "foreign-ministry", "VCCR 24(1)(a)"),
+    reports=(("district-authorities", "district-authorities-notified"),),  # R14: records when
     facts=("ss_diplomatic_mission",),
     final=lambda m: (
         m.state in (MemberState.DEPARTED, MemberState.PERIOD_EXPIRED)

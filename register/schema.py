@@ -62,4 +62,12 @@ notifications = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
     Column("channel", String(16)),
+    # The relay's lease (workflows/relay.py, migration 0003): who holds the notice and until
+    # when; after a failure, when to try again.
+    Column("claimed_by", String(64)),
+    Column("claimed_until", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    # When the record was told of the delivery (R14: the service records when it notified).
+    Column("reported_at", DateTime(timezone=True)),
+    Index("ix_notifications_pending", "delivered_at", "created_at"),
 )

@@ -32,7 +32,7 @@ from temporalio.testing._timeskipping import TimeSkippingConfig  # noqa: E402
 from api.app import create_app  # noqa: E402
 from register.db import migrate  # noqa: E402
 from settings import Settings, get_settings  # noqa: E402
-from worker import build_worker  # noqa: E402
+from worker import serving  # noqa: E402
 from workflows.search import dev_server_args  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -103,7 +103,7 @@ async def worker(env: WorkflowEnvironment, settings: Settings) -> AsyncIterator[
     # (measured here, 3 runs of 3); determinism is proven instead by replaying the recorded
     # histories (test_replay.py). EXEQUATUR_TEST_CACHE=0 runs the suite without the cache.
     cache = int(os.environ.get("EXEQUATUR_TEST_CACHE", "1000"))
-    running = build_worker(env.client, settings.task_queue, max_cached_workflows=cache)
+    running = serving(env.client, settings.task_queue, max_cached_workflows=cache)
     async with running:
         yield
 

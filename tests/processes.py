@@ -183,6 +183,7 @@ class Webhook:
         self.arrived = threading.Event()
         self.released = threading.Event()
         self.released.set()
+        self.refusing = False  # while set, every request gets a 503 (the receiver is down)
         self.lock = threading.Lock()
         receiver = self
 
@@ -194,6 +195,10 @@ class Webhook:
                     receiver.seen.append(notice_id)
                     receiver.bodies[notice_id] = json.loads(body)
                 receiver.arrived.set()
+                if receiver.refusing:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
                 receiver.released.wait(timeout=120)
                 if _peer_closed(self.connection):
                     return  # the sender died while we held it: it never learns of a delivery

@@ -59,7 +59,11 @@ def test_run_serves_the_walk_through_and_stops_cleanly(tmp_path: Path):
             assert response.status_code == 200, (act, response.text)
         final = wsm.get(f"/v1/members/{member['id']}").json()
         assert final["state"] == "departed" and final["privileges"]["ended_on"]
-        assert any((tmp_path / "var" / "outbox").glob(f"{member['id']}-*-district-authorities.json"))
+        outbox = tmp_path / "var" / "outbox"
+        deadline = time.monotonic() + 30  # the worker's relay delivers beside the workflow
+        while not any(outbox.glob(f"{member['id']}-*-district-authorities.json")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert any(outbox.glob(f"{member['id']}-*-district-authorities.json"))
         _the_web_ui_decrypts_for_a_signed_in_auditor(tmp_path, ports, base, member["id"])
     finally:
         os.killpg(service.pid, signal.SIGINT)  # what Ctrl-C sends to the whole group

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from settings import get_settings
@@ -105,8 +106,10 @@ async def test_third_state_custody_through_the_whole_handover(http, env: Workflo
     assert await env.fast_forward(env.client.get_workflow_handle(f"custody-{custody_id}"), timedelta(days=15))
     custody = await wait_for(lambda c: c["reminders"] == 1, lambda: aus.get(f"/v1/custody/{custody_id}"))
     assert custody["state"] == "accepted-by-receiving-state" and custody["acts"][-1]["act"] == "remind"
-    reminders = list(get_settings().outbox_dir.glob(f"{custody_id}-*-third-state-reminder.json"))
-    assert len(reminders) == 1
+    async def reminders() -> list[object]:  # delivered by the worker's relay, beside the workflow
+        return list(get_settings().outbox_dir.glob(f"{custody_id}-*-third-state-reminder.json"))
+
+    assert len(await wait_for(lambda found: found, reminders)) == 1
     post = await aus.act("posts", post["id"], "accept-custody")
     assert post["custody"]["state"] == "accepted-by-third-state"
     bad = await ind.act("posts", post["id"], "hand-over", {"inventory": {
@@ -197,5 +200,10 @@ async def test_severance_fans_out_durably_to_many_posts_with_bounded_history(htt
         severed = await ton.get(f"/v1/posts/{post['id']}")
         assert severed["state"] == "severed"
         assert [a["act"] for a in severed["acts"]].count("relations-severed") == 1  # nothing twice
-    grown = len((await handle.fetch_history()).events) - before
-    assert grown <= 3 * len(posts) + 20, grown  # a signal (two events) a post, and the act itself
+    events = (await handle.fetch_history()).events[before:]
+    # A signal (two events) a post, and the act itself. The workflow tasks that take in the
+    # signals' confirmations depend on timing (one for many, or one each under load): at most
+    # one task (three events) a post.
+    tasks = [e for e in events if EventType.Name(e.event_type).startswith("EVENT_TYPE_WORKFLOW_TASK_")]
+    assert len(events) - len(tasks) <= 2 * len(posts) + 20, len(events) - len(tasks)
+    assert len(tasks) <= 3 * len(posts) + 20, len(tasks)

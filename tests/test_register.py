@@ -99,7 +99,7 @@ def test_profiles_and_members_in_functions(engine):
 def test_migrations_are_idempotent(engine):
     migrate(str(engine.url.render_as_string(hide_password=False)).replace("+psycopg", ""))
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0002"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0003"
 
 
 def test_migration_0002_fills_the_role_of_existing_members(tmp_path):
@@ -130,3 +130,70 @@ def test_worker_and_api_migrating_at_once_do_not_collide(tmp_path):
     for child in children:
         child.join(60)
     assert [child.exitcode for child in children] == [0, 0, 0]
+
+
+# ---- the relay's queue (register/outbox.py, workflows/relay.py) ------------------------------
+
+def district_notice(seq: int) -> Notice:
+    return Notice(id=f"M-1-{seq:04d}-district-authorities", recipient="district-authorities", article="VCCR 14",
+                  record_id="M-1", act="admit-provisionally", state="provisionally-admitted", receiving_state="WSM",
+                  subject={})
+
+
+def test_relays_share_the_queue_by_lease_a_record_in_order(engine):
+    from datetime import timedelta
+
+    from register import outbox
+
+    queries.record_act(engine, entry(1, "appoint", "appointed", notices=[notice(1)]))
+    queries.record_act(engine, entry(2, "present-instrument", "awaiting-exequatur", notices=[notice(2)]))
+    now, lease = datetime(2026, 2, 1, 9, tzinfo=UTC), timedelta(seconds=5)
+    first = outbox.claim(engine, "relay-a", now, lease, 10)
+    assert [n["id"] for n in first] == ["M-1-0001-foreign-ministry", "M-1-0002-foreign-ministry"]
+    assert {n["kind"] for n in first} == {"member"}
+    # Another relay gets nothing while the lease runs, not even a notice queued since: the
+    # record's notices stay with the relay delivering its earlier ones (order, R24.1).
+    queries.record_act(engine, entry(3, "notify-arrival", "awaiting-exequatur", notices=[notice(3)]))
+    assert outbox.claim(engine, "relay-b", now + timedelta(seconds=4), lease, 10) == []
+    outbox.renew(engine, "relay-a", now + timedelta(seconds=9))
+    assert outbox.claim(engine, "relay-b", now + timedelta(seconds=8), lease, 10) == []
+    # relay-a delivered the first and failed on the second: it gives the rest back with a backoff.
+    queries.mark_delivered(engine, "M-1-0001-foreign-ministry", "outbox", now)
+    outbox.release(engine, "relay-a", ["M-1-0002-foreign-ministry"], now + timedelta(seconds=20))
+    assert outbox.claim(engine, "relay-b", now + timedelta(seconds=10), lease, 10) == []  # backing off
+    later = outbox.claim(engine, "relay-b", now + timedelta(seconds=21), lease, 10)
+    assert [(n["id"], n["attempts"]) for n in later] == [("M-1-0002-foreign-ministry", 1), ("M-1-0003-foreign-ministry", 0)]
+    assert outbox.backoff(0) == timedelta(seconds=1) and outbox.backoff(30) == timedelta(minutes=5)
+
+
+def test_a_delivery_the_record_records_stays_pending_until_reported(engine):
+    """R14: the service records when the district authorities were notified."""
+    from datetime import timedelta
+
+    from register import outbox
+
+    queries.record_act(engine, entry(1, "admit-provisionally", "provisionally-admitted", notices=[district_notice(1)]))
+    now, lease = datetime(2026, 2, 1, 9, tzinfo=UTC), timedelta(seconds=5)
+    reported = ("district-authorities",)
+    [claimed] = outbox.claim(engine, "relay-a", now, lease, 10, reported)
+    queries.mark_delivered(engine, claimed["id"], "outbox", now)
+    # The relay died before telling the workflow: after the lease another relay tells it.
+    [again] = outbox.claim(engine, "relay-b", now + timedelta(seconds=6), lease, 10, reported)
+    assert again["delivered_at"] == now and again["reported_at"] is None
+    outbox.mark_reported(engine, again["id"], now + timedelta(seconds=7))
+    assert outbox.claim(engine, "relay-c", now + timedelta(seconds=20), lease, 10, reported) == []
+
+
+def test_migration_0003_counts_notices_delivered_before_it_as_reported(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    migrate(url, "0002")
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "insert into notifications (id, record_id, recipient, article, document, created_at, delivered_at, channel) "
+            "values ('N-1', 'M-9', 'district-authorities', 'VCCR 14', '{}', '2026-01-01', '2026-01-02', 'outbox'),"
+            "       ('N-2', 'M-9', 'foreign-ministry', 'VCCR 24(1)(a)', '{}', '2026-01-01', null, null)"))
+    migrate(url)
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.text("select id, reported_at is not null from notifications")).all())
+    assert rows == {"N-1": 1, "N-2": 0}

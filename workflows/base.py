@@ -227,7 +227,10 @@ class LifecycleWorkflow:
             await self._tell(act.tells, effective)
         if act.starts and act.starts.when(record):
             await self._start(act.starts)
-        self.deliveries_due = self.deliveries_due or bool(notices)
+        # The notices are queued in the register with the act; the worker's relay delivers them
+        # (workflows/relay.py). Histories recorded before the relay deliver by activity (patched).
+        if notices and not workflow.patched("notices-by-relay"):
+            self.deliveries_due = True
         self.wake = True
         self._describe()
         workflow.logger.info("act recorded", extra={"act": act.name, "article": act.article, "record_id": record.id})
@@ -362,9 +365,10 @@ class LifecycleWorkflow:
             heartbeat_timeout=timedelta(seconds=4), retry_policy=DELIVERY_RETRY,
             summary="Deliver notifications (VCCR 14, 24)",
         )
+        reports = dict(self.LIFECYCLE.reports)
         for delivered in result.delivered:
-            if delivered.recipient == "district-authorities":
-                await self._automatic("district-authorities-notified", Delivery(delivered_at=delivered.delivered_at))
+            if delivered.recipient in reports:
+                await self._automatic(reports[delivered.recipient], Delivery(delivered_at=delivered.delivered_at))
 
     async def _deliver_beside(self) -> None:
         await self._deliver()

@@ -4,10 +4,12 @@ acknowledges each notification once by id; the register holds each act once."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -124,3 +126,57 @@ def test_worker_killed_during_a_register_write_the_act_is_recorded_once(tmp_path
         assert acts_in_register(stack, member["id"])[:3] == ["appoint", "present-instrument", "admit-provisionally"]
     finally:
         stack.stop()
+
+
+async def test_webhook_down_the_relay_retries_in_order_and_the_head_stays_open_until_art14_is_recorded(  # type: ignore[no-untyped-def]
+        tmp_path: Path, temporal_address, env):
+    """R14: the service notifies the district authorities itself, retries until delivered, and
+    records when; R24.1: the foreign ministry gets every notice, in the order of the acts."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    webhook = Webhook()
+    webhook.refusing = True
+    stack = Stack(tmp_path, temporal_address, TOKENS, CONSULAR_WEBHOOK_URL=webhook.url)
+    try:
+        stack.serve("worker-1")
+        prt, mar = stack.client("t-prt"), stack.client("t-mar")
+        post_id = open_post(prt, mar, "MAR", "Casablanca")
+        member = ok(prt.post(f"/v1/posts/{post_id}/members", json={**HEAD, "person": {
+            "full_name": "Rui Tavares", "nationalities": ["PRT"]}}), 201)
+        url = f"/v1/members/{member['id']}/acts"
+        ok(prt.post(f"{url}/present-instrument"))
+        ok(mar.post(f"{url}/admit-provisionally"))
+        for act in ("notify-arrival", "enter-duties", "notify-termination", "notify-departure"):
+            ok(prt.post(f"{url}/{act}"))
+        wait_until(lambda: len(webhook.seen) >= 2, 30, what="a retried delivery")
+        assert webhook.counts() == Counter()  # nothing delivered while the receiver is down
+        # The tenure is over in law, but the Art. 14 notice is not out: the lifecycle stays open.
+        handle = env.client.get_workflow_handle(f"member-{member['id']}")
+        assert ok(mar.get(f"/v1/members/{member['id']}"))["state"] == "departed"
+        assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+
+        webhook.refusing = False
+        expected = notices_in_register(stack, member["id"])
+        assert len(expected) == 7  # six Art. 24 notices and the Art. 14 one
+        wait_until(lambda: set(webhook.counts()) == expected, 60, what="every notice, after the receiver is back")
+        assert set(webhook.counts().values()) == {1}
+        with sqlite3.connect(stack.tmp / "register.sqlite3") as db:
+            queued = [row[0] for row in db.execute(
+                "SELECT id FROM notifications WHERE record_id = ? ORDER BY created_at, id", (member["id"],))]
+            [(delivered_at,)] = db.execute("SELECT delivered_at FROM notifications WHERE record_id = ? AND "
+                                           "recipient = 'district-authorities'", (member["id"],)).fetchall()
+        assert webhook.acknowledged == queued  # in the order of the acts
+        final = wait_until(lambda: ok(mar.get(f"/v1/members/{member['id']}"))["district_authorities_notified_at"],
+                           30, what="district_authorities_notified_at (Art. 14)")
+        # The act records the delivery time the register kept, and the lifecycle then closes.
+        assert datetime.fromisoformat(final) == datetime.fromisoformat(delivered_at).replace(tzinfo=UTC)
+        for _ in range(150):  # the member's workflow closes once Art. 14 is recorded
+            if (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED:
+                break
+            await asyncio.sleep(0.2)
+        assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+        assert acts_in_register(stack, member["id"])[-1] == "district-authorities-notified"
+    finally:
+        stack.stop()
+        webhook.close()
+

@@ -1,0 +1,139 @@
+"""The notice relay: delivers the notices the register queues with each act (R14, R24.1),
+beside the workflows rather than by them.
+
+Each act that must be notified queues its notices in the act's own register transaction
+(transactional outbox). A relay runs in every worker process: it claims pending notices under
+a lease (register/outbox.py), delivers them, records the delivery, and where the record
+records the delivery itself (the lifecycle's `reports`, e.g. R14 "records when") tells its
+workflow by the `automatic-act` signal. It retries until delivered, backing off to five
+minutes. Before the relay each act scheduled a delivery activity from its workflow: a third of
+a member lifecycle's history events and workflow tasks (bench/RESULTS.md).
+
+At least once: a relay that dies between delivering and recording lets another deliver again
+after the lease, with the same `Notification-Id` (docs/webhooks.md). The signal is safe to
+repeat: the automatic act is performed only while the lifecycle allows it (once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.notifications import deliver, relay_lease
+from activities.register import _engine
+from models.custody import CUSTODY
+from models.member import MEMBER
+from models.post import POST
+from models.relations import RELATIONS
+from register import outbox, queries
+from workflows.messages import AutomaticAct
+
+log = structlog.get_logger("exequatur.relay")
+REPORTS: dict[tuple[str, str], str] = {
+    (lifecycle.name, recipient): act for lifecycle in (RELATIONS, POST, MEMBER, CUSTODY)
+    for recipient, act in lifecycle.reports
+}
+REPORTED_RECIPIENTS = tuple(sorted({recipient for _, recipient in REPORTS}))
+
+
+class NoticeRelay:
+    def __init__(self, client: Client, *, poll_seconds: float = 1.0, batch: int = 200, concurrency: int = 8) -> None:
+        self.client = client
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self.gate = asyncio.Semaphore(concurrency)  # records delivered at once (a record's notices in order)
+        self.lease = relay_lease()
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """From any thread: notices were queued, look now."""
+        self._loop.call_soon_threadsafe(self._wake.set)
+
+    def stop(self) -> None:
+        """Finish the pass under way (its deliveries recorded, none left half done), then stop."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        outbox.on_queued.append(self.wake)
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                try:
+                    claimed = await self.deliver_pending()
+                except Exception as exc:  # the register away: look again after the poll interval
+                    log.warning("notice relay pass failed", error=repr(exc))
+                    claimed = 0
+                if claimed < self.batch and not self._stopping:
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                    except TimeoutError:
+                        pass
+        finally:
+            outbox.on_queued.remove(self.wake)
+
+    async def deliver_pending(self) -> int:
+        """One pass: claim, deliver, record, tell. Returns how many notices were claimed."""
+        engine, token = _engine(), f"relay-{uuid.uuid4().hex[:12]}"
+        rows = await asyncio.to_thread(outbox.claim, engine, token, datetime.now(UTC), self.lease, self.batch,
+                                       REPORTED_RECIPIENTS)
+        if not rows:
+            return 0
+        by_record: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_record[row["record_id"]].append(row)
+        renewing = asyncio.create_task(self._renew(engine, token))
+        try:
+            await asyncio.gather(*(self._deliver_record(engine, token, notices) for notices in by_record.values()))
+        finally:
+            renewing.cancel()
+        return len(rows)
+
+    async def _renew(self, engine: Any, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 4)
+            try:
+                await asyncio.to_thread(outbox.renew, engine, token, datetime.now(UTC) + self.lease)
+            except Exception as exc:
+                log.warning("notice lease not renewed", error=repr(exc))
+
+    async def _deliver_record(self, engine: Any, token: str, notices: list[dict[str, Any]]) -> None:
+        async with self.gate:
+            for i, row in enumerate(notices):
+                try:
+                    if row["delivered_at"] is None:
+                        channel = await asyncio.to_thread(deliver, row)
+                        row["delivered_at"] = await asyncio.to_thread(
+                            queries.mark_delivered, engine, row["id"], channel, datetime.now(UTC))
+                    act = REPORTS.get((row["kind"], row["recipient"]))
+                    if act is not None and row["reported_at"] is None:
+                        await self._report(row, act)
+                        await asyncio.to_thread(outbox.mark_reported, engine, row["id"], datetime.now(UTC))
+                except Exception as exc:
+                    # This one and the record's later notices wait: a receiver sees them in order.
+                    rest = [n["id"] for n in notices[i:]]
+                    retry_at = datetime.now(UTC) + outbox.backoff(row["attempts"])
+                    log.warning("notice not delivered; will retry", notice_id=row["id"], error=repr(exc),
+                                retry_at=retry_at.isoformat())
+                    await asyncio.to_thread(outbox.release, engine, token, rest, retry_at)
+                    return
+
+    async def _report(self, row: dict[str, Any], act: str) -> None:
+        """Tell the record's workflow of the delivery, with the time the register keeps."""
+        message = AutomaticAct(act=act, body={"delivered_at": row["delivered_at"].isoformat()})
+        try:
+            await self.client.get_workflow_handle(f"{row['kind']}-{row['record_id']}").signal("automatic-act", message)
+        except RPCError as exc:
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            # The lifecycle has closed (a closed workflow takes no signal): nothing left to record.
+            log.warning("delivery not reported: the record's workflow has closed", notice_id=row["id"])
