@@ -52,3 +52,20 @@ def head(**overrides: Any) -> dict[str, Any]:
     return {"role": "head", "category": "career", "class": "consul",
             "person": {"full_name": "Jeanne Martin", "nationalities": ["FRA"], "permanent_resident": False},
             **overrides}
+
+
+def days_ago(n: int) -> str:
+    """A legal date n days in the past (acts may not be dated in the future)."""
+    return (date.today() - timedelta(days=n)).isoformat()
+
+
+async def provisionally_admitted_head(fra: Ministry, wsm: Ministry, appointed_days_ago: int) -> str:
+    """A head of FRA's consulate in Apia: appointed (10), commission presented (11(2)) and
+    admitted provisionally (13) on three consecutive days; returns the member id."""
+    post = await relations_and_post(fra, wsm)
+    n = appointed_days_ago
+    member = await fra.post(f"/v1/posts/{post['id']}/members", head(effective_date=days_ago(n)), expect=201)
+    await fra.act("members", member["id"], "present-instrument",
+                  {"presented_on": days_ago(n - 1), "effective_date": days_ago(n - 1)})
+    await wsm.act("members", member["id"], "admit-provisionally", {"effective_date": days_ago(n - 2)})
+    return member["id"]  # type: ignore[no-any-return]

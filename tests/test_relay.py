@@ -5,26 +5,20 @@ replay corpus (patch "notices-by-relay")."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from temporalio.api.enums.v1 import EventType
 
 from activities.register import _engine
 from register import queries
-from tests.helpers import Ministry, head, relations_and_post
+from tests.helpers import Ministry, days_ago, provisionally_admitted_head
 from tests.test_api_scenarios import outbox, wait_for
 
 
 async def test_the_relay_delivers_the_notices_and_the_head_records_art14(http, env):
     """VCCR 13, 14, 24(1)(a)."""
     fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
-    post = await relations_and_post(fra, wsm)
-    today = date.today()
-    d = lambda n: (today - timedelta(days=n)).isoformat()  # noqa: E731 - legal dates in the past
-    member = await fra.post(f"/v1/posts/{post['id']}/members", head(effective_date=d(20)), expect=201)
-    mid = member["id"]
-    await fra.act("members", mid, "present-instrument", {"presented_on": d(19), "effective_date": d(19)})
-    await wsm.act("members", mid, "admit-provisionally", {"effective_date": d(18)})
+    mid = await provisionally_admitted_head(fra, wsm, appointed_days_ago=20)
     member = await wait_for(lambda m: m["district_authorities_notified_at"], lambda: wsm.get(f"/v1/members/{mid}"))
 
     # The act records the delivery time the register kept for the notice.
@@ -43,7 +37,7 @@ async def test_the_relay_delivers_the_notices_and_the_head_records_art14(http, e
 
     # The tenure ends before privileges began (no departure period): the lifecycle closes, and
     # the relay still delivers the last notice.
-    await fra.act("members", mid, "notify-termination", {"effective_date": d(2)})
+    await fra.act("members", mid, "notify-termination", {"effective_date": days_ago(2)})
     await env.client.get_workflow_handle(f"member-{mid}").result()
     await wait_for(lambda n: n == 4, lambda: _count(mid))
 

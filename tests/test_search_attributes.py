@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.converter import default as default_converter
 
-from tests.helpers import Ministry, head, relations_and_post
+from tests.helpers import Ministry, days_ago, provisionally_admitted_head
 
 
 async def upserts(env, workflow_id: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
@@ -29,21 +29,16 @@ async def upserts(env, workflow_id: str) -> list[dict[str, object]]:  # type: ig
 async def test_each_search_attribute_is_upserted_only_when_its_value_changes(http, env):
     """VCCR 10(1), 11(2), 13, 24(1)(a), 25(a): a head's lifecycle as the UI lists it."""
     fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
-    post = await relations_and_post(fra, wsm)
-    today = date.today()
-    d = lambda n: (today - timedelta(days=n)).isoformat()  # noqa: E731 - legal dates in the past
-    member = await fra.post(f"/v1/posts/{post['id']}/members", head(effective_date=d(30)), expect=201)
-    mid = member["id"]
-    await fra.act("members", mid, "present-instrument", {"presented_on": d(29), "effective_date": d(29)})
-    await wsm.act("members", mid, "admit-provisionally", {"effective_date": d(28)})
-    await fra.act("members", mid, "notify-arrival", {"arrived_on": d(27), "effective_date": d(27)})
-    await fra.act("members", mid, "enter-duties", {"effective_date": d(26)})  # the state stays the same
-    terminated = await fra.act("members", mid, "notify-termination", {"effective_date": d(2)})
+    mid = await provisionally_admitted_head(fra, wsm, appointed_days_ago=30)
+    member = await fra.get(f"/v1/members/{mid}")
+    await fra.act("members", mid, "notify-arrival", {"arrived_on": days_ago(27), "effective_date": days_ago(27)})
+    await fra.act("members", mid, "enter-duties", {"effective_date": days_ago(26)})  # the state stays the same
+    terminated = await fra.act("members", mid, "notify-termination", {"effective_date": days_ago(2)})
 
     found = await upserts(env, f"member-{mid}")
     # The attributes that never change are set once, with the first act.
-    constant = {"SendingState": [post["sending_state"]], "ReceivingState": [post["receiving_state"]],
-                "PostId": [post["id"]], "MemberRole": ["head"]}
+    constant = {"SendingState": [member["sending_state"]], "ReceivingState": [member["receiving_state"]],
+                "PostId": [member["post_id"]], "MemberRole": ["head"]}
     for name, value in constant.items():
         assert [[u[name]] for u in found if name in u] == [value], name
     # LifecycleState once per state the member passed through, in order, never twice in a row.
