@@ -28,10 +28,17 @@ def as_json(receiving_state: str, on: date, entries: list[Entry]) -> dict[str, A
 
 
 def _row(entry: Entry) -> dict[str, Any]:
-    row = entry.model_dump(mode="json", by_alias=False)
-    row["class"] = row.pop("class_")
-    row.pop("officer_position", None)
-    return {k: row.get(k) for k in COLUMNS}
+    # The columns read straight from the entry (as `model_dump(mode="json")` would give them):
+    # a list of thousands is rendered in a fraction of the dump's time.
+    return {"rank": entry.rank, "member_id": entry.member_id, "post_id": entry.post_id,
+            "sending_state": entry.sending_state, "seat": entry.seat, "class": entry.class_,
+            "category": entry.category, "acting": entry.acting, "precedence_date": _iso(entry.precedence_date),
+            "instrument_presented_on": _iso(entry.instrument_presented_on), "tie_break": entry.tie_break,
+            "full_name": entry.full_name, "standing": entry.standing, "diplomatic_acts": entry.diplomatic_acts}
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def as_csv(entries: list[Entry]) -> str:

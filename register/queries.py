@@ -178,3 +178,35 @@ def mark_delivered(engine: Engine, notice_id: str, channel: str, at: datetime) -
         )
         stored = conn.execute(select(notifications.c.delivered_at).where(notifications.c.id == notice_id)).scalar_one()
     return stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+
+
+MEMBER_LIST_FIELDS = ("seat", ("person", "full_name"), "class", "category", "diplomatic_acts",
+                      "provisionally_admitted_on", "exequatur_granted_on", "instrument_presented_on",
+                      "entered_duties_on", "functions_ended_on")
+POST_LIST_FIELDS = ("seat", "officer_order", "acting_head", "past_acting_heads")
+
+
+def consular_list_rows(engine: Engine, receiving_state: str) -> tuple[list[Any], list[Any]]:
+    """What the consular list (VCCR 16) reads of every head and officer, and of every post, in a
+    receiving State: only those fields, extracted by the database as text, not whole documents
+    (decoding and validating 10,000 documents in Python was most of the list's time).
+
+    Members: id, post_id, sending_state, role, then MEMBER_LIST_FIELDS. Posts: id, sending_state,
+    then POST_LIST_FIELDS. Dates come as ISO text, lists and objects as their JSON text, a missing
+    or null field as None. Each ordered by id, as `list_records` orders them.
+    """
+    doc = records.c.document
+    members = (
+        select(records.c.id, records.c.post_id, records.c.sending_state, records.c.role,
+               *(doc[f].as_string() for f in MEMBER_LIST_FIELDS))
+        .where(and_(records.c.kind == "member", records.c.receiving_state == receiving_state,
+                    records.c.role.in_(("head", "officer"))))
+        .order_by(records.c.id)
+    )
+    posts = (
+        select(records.c.id, records.c.sending_state, *(doc[f].as_string() for f in POST_LIST_FIELDS))
+        .where(and_(records.c.kind == "post", records.c.receiving_state == receiving_state))
+        .order_by(records.c.id)
+    )
+    with engine.connect() as conn:
+        return list(conn.execute(members).all()), list(conn.execute(posts).all())  # rows unpack as tuples
