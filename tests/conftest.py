@@ -11,7 +11,7 @@ import socket
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +24,14 @@ os.environ["CONSULAR_TASK_QUEUE"] = f"exequatur-test-{uuid.uuid4().hex[:8]}"
 os.environ.pop("CONSULAR_WEBHOOK_URL", None)
 
 import httpx  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 import uvicorn  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.testing._timeskipping import TimeSkippingConfig  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from register.db import migrate  # noqa: E402
+from register.db import engine_for, migrate  # noqa: E402
 from settings import Settings, get_settings  # noqa: E402
 from worker import serving  # noqa: E402
 from workflows.search import dev_server_args  # noqa: E402
@@ -153,3 +154,30 @@ async def export_histories(request) -> AsyncIterator[None]:  # type: ignore[no-u
     async for execution in env.client.list_workflows(query):
         history = await env.client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
         (folder / f"{request.node.name}--{execution.id}.json").write_text(history.to_json())
+
+
+# ---- a fresh register on each backend, for the register's own tests ----------------------------
+POSTGRES = os.environ.get("CONSULAR_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES else ["sqlite"]  # .ci/run sets it when PostgreSQL answers
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path) -> Iterator[sa.Engine]:  # type: ignore[no-untyped-def]
+    """A migrated, empty register: SQLite always, and PostgreSQL (a database of its own) when it answers."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
+        migrate(url)
+        yield engine_for(url)
+        return
+    assert POSTGRES
+    name = f"exequatur_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    migrate(url)
+    yield engine_for(url)
+    engine_for(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()

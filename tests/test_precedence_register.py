@@ -6,10 +6,7 @@ CONSULAR_TEST_POSTGRES_URL is set."""
 from __future__ import annotations
 
 import json
-import os
 import random
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -23,34 +20,10 @@ from models.post import ActingHead, OfficerOrder, Post
 from models.precedence import listed_on, order
 from models.profile import Profile
 from register import queries
-from register.db import engine_for, migrate
 from register.queries import ActEntry, record_act
 
-POSTGRES = os.environ.get("CONSULAR_TEST_POSTGRES_URL")
-BACKENDS = ["sqlite", "postgresql"] if POSTGRES else ["sqlite"]
 START = date(2024, 1, 1)
 SENDING = ["FRA", "JPN", "AUS", "USA", "DEU", "NZL", "GBR"]
-
-
-@pytest.fixture(params=BACKENDS)
-def engine(request, tmp_path) -> Iterator[sa.Engine]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
-        migrate(url)
-        yield engine_for(url)
-        return
-    assert POSTGRES
-    name = f"exequatur_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    migrate(url)
-    yield engine_for(url)
-    engine_for(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def corps(engine: sa.Engine, receiving_state: str, posts: int, rnd: random.Random) -> None:

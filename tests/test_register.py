@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-import pytest
 import sqlalchemy as sa
 
 from models.common import Notice
@@ -15,29 +11,6 @@ from register import queries
 from register.db import engine_for, migrate
 from register.queries import ActEntry
 
-POSTGRES = os.environ.get("CONSULAR_TEST_POSTGRES_URL")
-BACKENDS = ["sqlite", "postgresql"] if POSTGRES else ["sqlite"]  # .ci/run sets it when PostgreSQL answers
-
-
-@pytest.fixture(params=BACKENDS)
-def engine(request, tmp_path) -> Iterator[sa.Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
-        migrate(url)
-        yield engine_for(url)
-        return
-    assert POSTGRES
-    name = f"exequatur_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    migrate(url)
-    yield engine_for(url)
-    engine_for(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def entry(seq: int, act: str, state: str, act_id: str | None = None, notices: list[Notice] | None = None) -> ActEntry:
