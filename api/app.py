@@ -314,7 +314,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins(), allow_credentials=True,
                        allow_methods=["POST"], allow_headers=["Authorization", "Content-Type", "X-Namespace"])
     codec_server.install(app, settings)
-    metrics.install(app)  # GET /metrics for Prometheus
+    metrics.install(app, app.state.service.engine)  # GET /metrics for Prometheus
     openapi.install(app)
     _routes(app, settings)
     return app

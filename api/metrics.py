@@ -1,5 +1,5 @@
 """Prometheus metrics of the API at `GET /metrics`: requests by route template and status,
-their latency, and acts accepted or refused by act.
+their latency, acts accepted or refused by act, and the notices still to be delivered.
 
 Labels are route templates and act names, never ids: the number of series stays fixed
 however many posts and members the register holds, and no record is named.
@@ -13,11 +13,15 @@ from typing import Any
 from fastapi import FastAPI, Response
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, PlatformCollector,
                                ProcessCollector, generate_latest)
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.member import MEMBER
 from models.post import POST
 from models.relations import RELATIONS
+from register import outbox
 
 # The routes that create a record are acts too (their lifecycle's creating act); the other acts
 # are the generated `.../acts/{act}` routes, named "<kind>:<act>" (api/app.py `_act_route`).
@@ -28,11 +32,38 @@ CREATING_ROUTES = {
 }
 
 
+class NoticeBacklog:
+    """Read at each scrape from the register: the notices the workers' relays have not yet
+    delivered (workflows/relay.py), by recipient, and how long the oldest has waited. An alert
+    on the age catches a receiver that is down (the relays retry it for ever)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        pending = GaugeMetricFamily("exequatur_notices_pending", "Notices queued and not yet delivered, by recipient",
+                                    labels=["recipient"])
+        age = GaugeMetricFamily("exequatur_notices_oldest_pending_seconds",
+                                "How long the oldest undelivered notice has waited, by recipient", labels=["recipient"])
+        try:
+            backlog = outbox.backlog(self.engine)
+        except SQLAlchemyError:  # the register away: no figure rather than a failed scrape
+            return
+        now = time.time()
+        for recipient, count, oldest in backlog:
+            pending.add_metric([recipient], count)
+            age.add_metric([recipient], max(0.0, now - oldest.timestamp()) if oldest else 0.0)
+        yield pending
+        yield age
+
+
 class Metrics:
     """One registry per application, so two apps in one process (the tests) count apart."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine | None = None) -> None:
         self.registry = CollectorRegistry()
+        if engine is not None:
+            self.registry.register(NoticeBacklog(engine))
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         self.requests = Counter("exequatur_http_requests", "HTTP requests answered, by route template and status",
@@ -92,8 +123,8 @@ class MetricsMiddleware:
             self.metrics.observe(scope["method"], scope.get("route"), status, time.perf_counter() - started)
 
 
-def install(app: FastAPI) -> None:
-    metrics = Metrics()
+def install(app: FastAPI, engine: Engine | None = None) -> None:
+    metrics = Metrics(engine)
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 

@@ -88,3 +88,16 @@ def _aware(row: dict[str, Any]) -> dict[str, Any]:
         if row.get(key) is not None and row[key].tzinfo is None:
             row[key] = row[key].replace(tzinfo=UTC)
     return row
+
+
+def backlog(engine: Engine) -> list[tuple[str, int, datetime | None]]:
+    """Undelivered notices by recipient: how many, and since when the oldest waits (for the
+    API's /metrics: a receiver that is down shows as a growing backlog)."""
+    from sqlalchemy import func
+
+    query = (select(notifications.c.recipient, func.count(), func.min(notifications.c.created_at))
+             .where(notifications.c.delivered_at.is_(None)).group_by(notifications.c.recipient))
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [(recipient, count, oldest.replace(tzinfo=UTC) if oldest and oldest.tzinfo is None else oldest)
+            for recipient, count, oldest in rows]

@@ -154,6 +154,11 @@ async def test_webhook_down_the_relay_retries_in_order_and_the_head_stays_open_u
         handle = env.client.get_workflow_handle(f"member-{member['id']}")
         assert ok(mar.get(f"/v1/members/{member['id']}"))["state"] == "departed"
         assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+        # Operators see the backlog on the API's /metrics (an alert on its age catches a dead receiver).
+        waiting = backlog(stack.url)
+        assert waiting[("exequatur_notices_pending", "foreign-ministry")] == 6
+        assert waiting[("exequatur_notices_pending", "district-authorities")] == 1
+        assert waiting[("exequatur_notices_oldest_pending_seconds", "foreign-ministry")] > 0
 
         webhook.refusing = False
         expected = notices_in_register(stack, member["id"])
@@ -176,7 +181,19 @@ async def test_webhook_down_the_relay_retries_in_order_and_the_head_stays_open_u
             await asyncio.sleep(0.2)
         assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
         assert acts_in_register(stack, member["id"])[-1] == "district-authorities-notified"
+        wait_until(lambda: not backlog(stack.url), 30, what="an empty backlog on /metrics")
     finally:
         stack.stop()
         webhook.close()
+
+
+def backlog(api_url: str) -> dict[tuple[str, str], float]:
+    """The notice backlog gauges of the API's /metrics, by (name, recipient)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = httpx.get(f"{api_url}/metrics", timeout=10)
+    assert response.status_code == 200, response.text
+    page = response.text
+    return {(s.name, s.labels["recipient"]): s.value for family in text_string_to_metric_families(page)
+            for s in family.samples if s.name.startswith("exequatur_notices_")}
 
