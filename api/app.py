@@ -172,9 +172,19 @@ class Service:
                 return
             await asyncio.sleep(0.05)
 
-    async def custody_of(self, post: dict[str, Any]) -> dict[str, Any] | None:
+    async def custody_of(self, post: dict[str, Any], attempts: int = 100) -> dict[str, Any] | None:
+        """The custody the post names. The post names it as soon as a custodian is proposed; the
+        custody's own workflow records it a moment later (27(1)(b)): wait for that record rather
+        than answer that nothing is proposed, and 503 (retry) if it does not come."""
         custody_id = (post.get("custody") or {}).get("id")
-        return await self.db(queries.get_record, custody_id, "custody") if custody_id else None
+        if not custody_id:
+            return None
+        for _ in range(attempts):
+            custody = await self.db(queries.get_record, custody_id, "custody")
+            if custody is not None:
+                return custody  # type: ignore[no-any-return]
+            await asyncio.sleep(0.05)
+        raise Problem(503, "The proposed custody is still being recorded; retry (with the same Idempotency-Key)")
 
     async def in_time(self, call: Any) -> Any:
         """An act still waiting for the register after the timeout answers 503; the update goes on,
