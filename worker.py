@@ -135,7 +135,7 @@ async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyp
 @asynccontextmanager
 async def serving(client: Client, task_queue: str, **overrides) -> AsyncIterator[Worker]:  # type: ignore[no-untyped-def]
     """The worker and, beside it, the relay that delivers the register's queued notices."""
-    from workflows.relay import NoticeRelay
+    from relay import NoticeRelay
 
     async with build_worker(client, task_queue, **overrides) as running:
         relay = NoticeRelay(client)

@@ -34,7 +34,7 @@ CREATING_ROUTES = {
 
 class NoticeBacklog:
     """Read at each scrape from the register: the notices the workers' relays have not yet
-    delivered (workflows/relay.py), by recipient, and how long the oldest has waited. An alert
+    delivered (relay.py), by recipient, and how long the oldest has waited. An alert
     on the age catches a receiver that is down (the relays retry it for ever)."""
 
     def __init__(self, engine: Engine) -> None:

@@ -228,7 +228,7 @@ class LifecycleWorkflow:
         if act.starts and act.starts.when(record):
             await self._start(act.starts)
         # The notices are queued in the register with the act; the worker's relay delivers them
-        # (workflows/relay.py). Histories recorded before the relay deliver by activity (patched).
+        # (relay.py). Histories recorded before the relay deliver by activity (patched).
         if notices and not workflow.patched("notices-by-relay"):
             self.deliveries_due = True
         self.wake = True

@@ -9,6 +9,9 @@ workflow by the `automatic-act` signal. It retries until delivered, backing off 
 minutes. Before the relay each act scheduled a delivery activity from its workflow: a third of
 a member lifecycle's history events and workflow tasks (bench/RESULTS.md).
 
+Not workflow code: it runs in the worker process beside the workflows, on the wall clock, and
+talks to them only by signal (imports flow: models, register, activities, workflows, then this).
+
 At least once: a relay that dies between delivering and recording lets another deliver again
 after the lease, with the same `Notification-Id` (docs/webhooks.md). The signal is safe to
 repeat: the automatic act is performed only while the lifecycle allows it (once).
