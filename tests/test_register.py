@@ -137,6 +137,12 @@ def test_relays_share_the_queue_by_lease_a_record_in_order(engine):
     later = outbox.claim(engine, "relay-b", now + timedelta(seconds=21), lease, 10)
     assert [(n["id"], n["attempts"]) for n in later] == [("M-1-0002-foreign-ministry", 1), ("M-1-0003-foreign-ministry", 0)]
     assert outbox.backoff(0) == timedelta(seconds=1) and outbox.backoff(30) == timedelta(minutes=5)
+    # The delivery activity of workflows started before the relay claims one record's notices the
+    # same way: none while a relay holds them, and only that record's.
+    assert outbox.claim(engine, "activity-1", now + timedelta(seconds=22), lease, 10, record_id="M-1") == []
+    assert outbox.claim(engine, "activity-2", now + timedelta(seconds=40), lease, 10, record_id="M-9") == []
+    taken = outbox.claim(engine, "activity-3", now + timedelta(seconds=40), lease, 10, record_id="M-1")
+    assert [n["id"] for n in taken] == ["M-1-0002-foreign-ministry", "M-1-0003-foreign-ministry"]
 
 
 def test_a_delivery_the_record_records_stays_pending_until_reported(engine):
