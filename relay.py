@@ -29,7 +29,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.notifications import deliver, relay_lease
+from activities.notifications import deliver
 from activities.register import _engine
 from models.custody import CUSTODY
 from models.member import MEMBER
@@ -52,7 +52,7 @@ class NoticeRelay:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.gate = asyncio.Semaphore(concurrency)  # records delivered at once (a record's notices in order)
-        self.lease = relay_lease()
+        self.lease = outbox.LEASE
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._stopping = False

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 from pydantic import BaseModel
@@ -113,7 +113,7 @@ def deliver_notifications(record_id: str) -> DeliveryResult:
     Workflows that started before the relay (relay.py) still call this; it takes the
     relay's lease on the record's notices, so the two never deliver one notice at once."""
     engine, token = _engine(), f"activity-{uuid.uuid4().hex[:12]}"
-    lease = relay_lease()
+    lease = outbox.LEASE
     claimed = outbox.claim(engine, token, datetime.now(UTC), lease, 1000, record_id=record_id)
 
     def renew() -> None:
@@ -131,8 +131,3 @@ def deliver_notifications(record_id: str) -> DeliveryResult:
                  for row in queries.delivered(engine, record_id)]
     return DeliveryResult(delivered=delivered)
 
-
-def relay_lease() -> timedelta:
-    """How long a claim on a notice lasts without renewal: after a worker dies mid-delivery,
-    another takes the notice over within this (plus its relay's poll interval)."""
-    return timedelta(seconds=5)

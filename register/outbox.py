@@ -18,6 +18,10 @@ from sqlalchemy import Engine, and_, false, or_, select, update
 
 from register.schema import notifications, records
 
+# How long a claim on a notice lasts without renewal: after a worker dies mid-delivery, another
+# takes the notice over within this (plus its relay's poll interval).
+LEASE = timedelta(seconds=5)
+
 # Called (from whichever thread wrote) after notices were queued: wakes this process's relay.
 on_queued: list[Callable[[], None]] = []
 

@@ -142,14 +142,6 @@ def put_profile(engine: Engine, state: str, document: dict[str, Any]) -> None:
             conn.execute(profiles.insert().values(state=state, document=document, updated_at=now))
 
 
-def undelivered(engine: Engine, record_id: str) -> list[dict[str, Any]]:
-    query = select(notifications).where(
-        and_(notifications.c.record_id == record_id, notifications.c.delivered_at.is_(None))
-    ).order_by(notifications.c.created_at, notifications.c.id)
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
-
-
 def delivered(engine: Engine, record_id: str) -> list[dict[str, Any]]:
     query = select(notifications.c.id, notifications.c.recipient, notifications.c.delivered_at).where(
         and_(notifications.c.record_id == record_id, notifications.c.delivered_at.is_not(None))

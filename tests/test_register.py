@@ -50,13 +50,18 @@ def test_an_act_is_recorded_once_with_its_notices(engine):
 
 
 def test_notices_are_delivered_once(engine):
+    from datetime import timedelta
+
+    from register import outbox
+
     queries.record_act(engine, entry(1, "appoint", "appointed", notices=[notice(1)]))
-    pending = queries.undelivered(engine, "M-1")
+    now = datetime(2026, 1, 1, 8, tzinfo=UTC)
+    pending = outbox.claim(engine, "relay-a", now, timedelta(seconds=5), 10)
     assert [n["id"] for n in pending] == ["M-1-0001-foreign-ministry"]
     first = queries.mark_delivered(engine, pending[0]["id"], "outbox", datetime(2026, 1, 1, 9, tzinfo=UTC))
     second = queries.mark_delivered(engine, pending[0]["id"], "outbox", datetime(2026, 1, 1, 10, tzinfo=UTC))
     assert first == second == datetime(2026, 1, 1, 9, tzinfo=UTC)
-    assert queries.undelivered(engine, "M-1") == []
+    assert outbox.claim(engine, "relay-b", now + timedelta(minutes=5), timedelta(seconds=5), 10) == []
 
 
 def test_profiles_and_members_in_functions(engine):
