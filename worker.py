@@ -16,11 +16,11 @@ from temporalio.worker import Worker, WorkflowInstance, WorkflowInstanceDetails,
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.notifications import deliver_notifications
-from activities.register import read_profile, record_act, related_records
+from activities.register import read_profile, record_act, record_acts, related_records
 from workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
 
 WORKFLOWS = [RelationsWorkflow, PostWorkflow, MemberWorkflow, CustodyWorkflow]
-ACTIVITIES = [record_act, read_profile, deliver_notifications, related_records]
+ACTIVITIES = [record_act, record_acts, read_profile, deliver_notifications, related_records]
 # The sandbox stays (its restrictions guard every call a workflow makes); our own modules are
 # passed through instead of re-imported for every workflow run. The engine (workflows/base.py)
 # and the models were already passed through by the workflow modules' imports; re-running

@@ -25,6 +25,16 @@ def record_act(entry: ActEntry) -> bool:
     return written
 
 
+@activity.defn(name="record-acts")
+def record_acts(entries: list[ActEntry]) -> int:
+    """Append one record's acts in order in one transaction (an import's row; idempotent by
+    each act's id)."""
+    written = queries.record_acts(_engine(), entries)
+    if written and any(entry.notices for entry in entries):
+        outbox.queued()
+    return written
+
+
 @activity.defn(name="read-profile")
 def read_profile(receiving_state: str) -> Profile:
     """The receiving State's profile now (defaults where it has set none, API.md)."""

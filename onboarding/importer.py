@@ -24,7 +24,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from models.common import Party
-from models.lifecycle import Case, Context, Lifecycle, Refusal
+from models.lifecycle import Case, Lifecycle
 from models.member import MEMBER, Appointment, appointment_refusal, new_member
 from models.post import POST, Post
 from models.profile import Profile
@@ -34,8 +34,8 @@ from register import queries
 from register.db import engine_for
 from settings import Settings
 from workflows import client as acts
-from workflows.base import check_dates, parse_body
-from workflows.messages import ActRequest
+from workflows.base import rehearse as rehearse_acts
+from workflows.messages import PAST_ACTS_UPDATE, PastAct, PastActs
 
 # Update ids hash the natural keys under this name, not the file's: a renamed or corrected file
 # reaches the same records and the same Updates.
@@ -129,40 +129,53 @@ def _fields(errors: list[dict[str, str]]) -> Failed:
 
 def rehearse(lifecycle: Lifecycle[Any], record: dict[str, Any], plan: list[Step], today: date,
              periods: dict[str, Any]) -> None:
-    """Run the row's acts on a copy of the record with the declaration's own engine: the checks
-    the workflow's validator makes (party, state and conditions, body, dates), so a row the law
-    refuses is refused before anything is recorded."""
-    case = Case(lifecycle, lifecycle.record.model_validate(record))
-    now = datetime.now(UTC)
-    for step in plan:
-        act = lifecycle.act(step.act)
-        assert act is not None
-        try:
-            if not step.creating:
-                refusal = case.decide(act.name, [act.party])
-                if refusal is not None:
-                    raise _refusal(step, refusal)
-            body = parse_body(act, step.body)
-            check_dates(body, today, None if step.creating else case.record.last_effective_date)
-            refusal = case.body_refusal(act.name, body)
-            if refusal is not None:
-                raise _refusal(step, refusal)
-            effective = body.effective_date or today
-            case.perform(act.name, body, Context(act.name, effective, now, periods, act_id=step.update_id),
-                         creating=step.creating)
-        except Refusal as refusal:
-            raise _refusal(step, refusal) from None
-        except ApplicationError as error:
-            raise _from_details(step, error.message, acts.refusal_details(error) or {}) from None
-        case.record.last_effective_date = max(effective, case.record.last_effective_date or effective)
+    """Run the row's acts on a copy of the record with the workflow's own checks (party, state
+    and conditions, body, dates: workflows/base.py `rehearse`), so a row the law refuses is
+    refused before anything is recorded."""
+    steps = [(lifecycle.act(step.act), step.body, step.update_id) for step in plan]
+    try:
+        rehearse_acts(Case(lifecycle, lifecycle.record.model_validate(record)), steps, False, today,  # type: ignore[arg-type]
+                      datetime.now(UTC), periods)
+    except ApplicationError as error:
+        raise _step_refused(plan, error.message, acts.refusal_details(error) or {}) from None
+
+
+def _step_refused(plan: list[Step], message: str, details: dict[str, Any]) -> Failed:
+    """A refusal of one of the row's acts (the workflow names it), as the file's columns."""
+    step = next((step for step in plan if step.act == details.get("act")), plan[0])
+    return _from_details(step, message, details)
 
 
 def _recorded_and_facts(engine: Any, kind: str, record: dict[str, Any],
                         update_ids: list[str]) -> tuple[set[str], dict[str, Any]]:
     """In one trip to the register: which of the plan's acts it holds already, and the facts the
     acts carry (read once per record, as the API reads them once per request)."""
-    recorded = {update_id for update_id in update_ids if queries.act_by_id(engine, update_id)}
-    return recorded, acts.facts(engine, kind, record)
+    return queries.recorded_act_ids(engine, update_ids), acts.facts(engine, kind, record)
+
+
+@dataclass
+class PostContext:
+    """What a post's members are checked against and carry, read once for its rows: the post
+    with its facts, the receiving State's profile, and the facts a member's acts carry."""
+
+    post: Post
+    profile: Profile
+    member_facts: dict[str, Any]
+
+
+def _post_context(engine: Any, post_id: str) -> PostContext:
+    document = queries.get_record(engine, post_id, "post")
+    assert document is not None  # the group imported it, or found it, just before
+    return PostContext(post=Post.model_validate({**document, **acts.facts(engine, "post", document)}),
+                       profile=Profile.model_validate(queries.get_profile(engine, document["receiving_state"]) or {}),
+                       member_facts=acts.facts(engine, "member", document))
+
+
+def _member_reads(engine: Any, update_ids: list[str], post_id: str) -> tuple[set[str], int]:
+    """In one trip: which of a member's acts the register holds, and the post's members in
+    functions (VCCR 20's ceiling)."""
+    return (queries.recorded_act_ids(engine, update_ids),
+            queries.count_members_in_functions(engine, post_id, ENDED_MEMBER_STATES))
 
 
 class Importer:
@@ -188,38 +201,37 @@ class Importer:
 
     # ---- sending ---------------------------------------------------------------------
 
-    async def send(self, kind: str, record: dict[str, Any], plan: list[Step]) -> tuple[int, int]:
-        """Perform the plan's acts in order, skipping those the register already holds."""
-        lifecycle_acts = {"relations": RELATIONS, "post": POST, "member": MEMBER}[kind]
-        recorded, facts = await self.db(_recorded_and_facts, kind, record, [step.update_id for step in plan])
-        sent = already = 0
-        for step in plan:
-            if step.update_id in recorded:
-                already += 1
-                continue
-            act = lifecycle_acts.act(step.act)
-            assert act is not None
-            request = ActRequest(party=act.party, principal=self.principal, facts=facts, body=step.body)
-            if step.creating:
-                call = acts.create(self.client, self.settings.task_queue, kind, {**record, **facts}, act.name,
-                                   request, step.update_id)
-            else:
-                call = acts.perform(self.client, kind, record["id"], act.name, request, step.update_id)
-            try:
-                await asyncio.wait_for(call, timeout=self.timeout)
-            except WorkflowUpdateFailedError as error:
-                details = acts.refusal_details(error.cause)
-                if details is None:
-                    raise Failed({"act": step.act, "column": step.column,
-                                  "detail": f"the act could not be completed ({error.cause!r}); run the import again"})
-                raise _from_details(step, str(error.cause), details) from None
-            except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as error:
-                raise Failed({"act": step.act, "column": step.column,
-                              "detail": f"Temporal or the worker did not answer ({type(error).__name__}); run "
-                                        "the import again: nothing is applied twice"}) from None
-            sent += 1
-            self.acts_sent += 1
-        return sent, already
+    async def send(self, kind: str, record: dict[str, Any], plan: list[Step], recorded: set[str],
+                   facts: dict[str, Any]) -> tuple[int, int]:
+        """Perform the plan's acts the register does not hold yet (`recorded`), in order, as one
+        Update (`record-past-acts`: one register transaction for the row, VCCR articles checked
+        act by act)."""
+        missing = [step for step in plan if step.update_id not in recorded]
+        if not missing:
+            return 0, len(plan)
+        request = PastActs(principal=self.principal, facts=facts,
+                           acts=[PastAct(act=step.act, body=step.body, act_id=step.update_id) for step in missing])
+        # The same missing acts make the same Update: a re-run attaches to an attempt in flight.
+        update_id = acts.derived_id(KEYS, "past-acts", "|".join(step.update_id for step in missing))
+        if missing[0].creating:
+            call = acts.create(self.client, self.settings.task_queue, kind, {**record, **facts}, PAST_ACTS_UPDATE,
+                               request, update_id)
+        else:
+            call = acts.perform(self.client, kind, record["id"], PAST_ACTS_UPDATE, request, update_id)
+        try:
+            await asyncio.wait_for(call, timeout=self.timeout)
+        except WorkflowUpdateFailedError as error:
+            details = acts.refusal_details(error.cause)
+            if details is None:
+                raise Failed({"act": missing[0].act, "column": missing[0].column,
+                              "detail": f"the acts could not be completed ({error.cause!r}); run the import again"})
+            raise _step_refused(missing, str(error.cause), details) from None
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as error:
+            raise Failed({"act": missing[0].act, "column": missing[0].column,
+                          "detail": f"Temporal or the worker did not answer ({type(error).__name__}); run "
+                                    "the import again: nothing is applied twice"}) from None
+        self.acts_sent += len(missing)
+        return len(missing), len(plan) - len(missing)
 
     # ---- relations, posts, members ---------------------------------------------------
 
@@ -243,7 +255,8 @@ class Importer:
         record = Relations(id=rid, states=tuple(sorted((first.sending_state, other)))).model_dump(mode="json")  # type: ignore[arg-type]
         try:
             rehearse(RELATIONS, record, [step], self.today, {})
-            sent, _ = await self.send("relations", record, [step])
+            recorded, facts = await self.db(_recorded_and_facts, "relations", record, [step.update_id])
+            sent, _ = await self.send("relations", record, [step], recorded, facts)
         except Failed as failed:
             return rid, failed.problem, False
         return rid, None, bool(sent)
@@ -265,7 +278,6 @@ class Importer:
             record = Post(id=post_id, sending_state=ss, receiving_state=rs, seat=row.seat,
                           classification=row.classification, district=row.district,
                           headed_by=row.headed_by).model_dump(mode="json")
-            record.update(await self.db(acts.facts, "post", record))
             plan = [Step(POST.creation.name, {"receiving_state": rs, "seat": row.seat, "classification": row.classification,
                                      "district": row.district, "headed_by": row.headed_by,
                                      "effective_date": row.requested_on.isoformat()},
@@ -273,16 +285,19 @@ class Importer:
             if row.consented_on:
                 plan.append(Step("consent", {"effective_date": row.consented_on.isoformat()}, "consented_on",
                                  acts.derived_id(KEYS, f"post/{post_id}/consent", row.post)))
+            recorded, facts = await self.db(_recorded_and_facts, "post", record, [step.update_id for step in plan])
+            record.update(facts)
             rehearse(POST, record, plan, self.today, {})
-            result.acts_sent, result.acts_already_recorded = await self.send("post", record, plan)
+            result.acts_sent, result.acts_already_recorded = await self.send("post", record, plan, recorded, facts)
         except Failed as failed:
             result.problem = failed.problem
             return result
         result.status = "imported" if result.acts_sent else "unchanged"
         return result
 
-    async def member(self, number: int, row: MemberRow, post_id: str) -> RowResult:
-        update_id = acts.derived_id(KEYS, f"posts/{post_id}/members", f"{row.role}|{row.full_name}|{row.appointed_on}")
+    async def member(self, number: int, row: MemberRow, context: PostContext) -> RowResult:
+        post, profile = context.post, context.profile
+        update_id = acts.derived_id(KEYS, f"posts/{post.id}/members", f"{row.role}|{row.full_name}|{row.appointed_on}")
         member_id = acts.new_member_id(update_id)
         result = RowResult(row=number, record="member", post=row.post, record_id=member_id, status="failed")
         try:
@@ -294,21 +309,6 @@ class Importer:
                     "effective_date": row.appointed_on})
             except ValidationError as error:
                 raise _fields(field_errors(error, APPOINTMENT_COLUMNS)) from None
-            post_document = await self.db(queries.get_record, post_id, "post")
-            post = Post.model_validate({**post_document, **await self.db(acts.facts, "post", post_document)})
-            profile = Profile.model_validate(await self.db(queries.get_profile, post.receiving_state) or {})
-            if not await self.db(queries.act_by_id, update_id):  # an imported member counts itself
-                if post.established_on and row.appointed_on < post.established_on:
-                    raise Failed({"column": "appointed_on", "article": "VCCR 4(1)",
-                                  "detail": f"{row.appointed_on} is before the post's establishment "
-                                            f"({post.established_on})"})
-                active = await self.db(queries.count_members_in_functions, post_id, ENDED_MEMBER_STATES)
-                refusal = appointment_refusal(post, profile, active, appointment)
-                if refusal is not None:
-                    raise Failed({"act": "appoint", "column": "role", "article": refusal.article,
-                                  "state": refusal.state, "detail": refusal.detail})
-            record = new_member(member_id, post, profile, appointment).model_dump(mode="json", by_alias=True)
-            record.update(await self.db(acts.facts, "member", record))
             plan = [Step(MEMBER.creation.name, appointment.model_dump(mode="json", by_alias=True, exclude_none=True),
                          "appointed_on", update_id, creating=True)]
             dated = [(getattr(row, column), position, act, column)
@@ -320,8 +320,21 @@ class Importer:
                 if act == "notify-arrival":
                     body["arrived_on"] = on.isoformat()
                 plan.append(Step(act, body, column, acts.derived_id(KEYS, f"member/{member_id}/{act}", row.post)))
+            recorded, active = await self.db(_member_reads, [step.update_id for step in plan], post.id)
+            if update_id not in recorded:  # an imported member counts itself
+                if post.established_on and row.appointed_on < post.established_on:
+                    raise Failed({"column": "appointed_on", "article": "VCCR 4(1)",
+                                  "detail": f"{row.appointed_on} is before the post's establishment "
+                                            f"({post.established_on})"})
+                refusal = appointment_refusal(post, profile, active, appointment)
+                if refusal is not None:
+                    raise Failed({"act": "appoint", "column": "role", "article": refusal.article,
+                                  "state": refusal.state, "detail": refusal.detail})
+            record = new_member(member_id, post, profile, appointment).model_dump(mode="json", by_alias=True)
+            record.update(context.member_facts)
             rehearse(MEMBER, record, plan, self.today, profile.periods())
-            result.acts_sent, result.acts_already_recorded = await self.send("member", record, plan)
+            result.acts_sent, result.acts_already_recorded = await self.send("member", record, plan, recorded,
+                                                                             context.member_facts)
         except Failed as failed:
             result.problem = failed.problem
             return result
@@ -334,6 +347,7 @@ class Importer:
         async with self.slots:
             results = []
             post_id = None
+            context: PostContext | None = None
             if post is not None and post_failed is None:
                 number, row = post
                 outcome = await self.post(number, row, relations.get(relations_id(row.sending_state, row.receiving_state)))
@@ -349,7 +363,9 @@ class Importer:
                     results.append(self.done(RowResult(row=number, record="member", post=member.post, status=status,
                                                        problem=reason)))
                     continue
-                results.append(self.done(await self.member(number, member, post_id)))
+                if context is None:  # read once for the post's rows
+                    context = await self.db(_post_context, post_id)
+                results.append(self.done(await self.member(number, member, context)))
             return results
 
 

@@ -39,30 +39,43 @@ def record_act(engine: Engine, entry: ActEntry) -> bool:
     earlier act (its first result lost in a crash) comes with the newer document.
     The register numbers a record's acts in the order they are committed.
     """
-    doc = entry.document
+    return record_acts(engine, [entry]) == 1
+
+
+def record_acts(engine: Engine, entries: list[ActEntry]) -> int:
+    """Append one record's acts, in order, in one transaction (an import's acts of a row,
+    onboarding/): as `record_act` for each, the record's document written once, from the last.
+    Returns how many were new."""
+    written = 0
     with engine.begin() as conn:
-        if conn.execute(select(acts.c.seq).where(acts.c.act_id == entry.act_id)).first():
-            _upsert_record(conn, entry)
-            return False
-        last = conn.execute(select(func.max(acts.c.record_seq)).where(acts.c.record_id == entry.record_id)).scalar()
+        for entry in entries:
+            written += _append(conn, entry)
+        _upsert_record(conn, entries[-1])
+    return written
+
+
+def _append(conn, entry: ActEntry) -> bool:  # type: ignore[no-untyped-def]
+    if conn.execute(select(acts.c.seq).where(acts.c.act_id == entry.act_id)).first():
+        return False
+    doc = entry.document
+    last = conn.execute(select(func.max(acts.c.record_seq)).where(acts.c.record_id == entry.record_id)).scalar()
+    conn.execute(
+        acts.insert().values(
+            act_id=entry.act_id, record_id=entry.record_id, record_seq=(last or 0) + 1,
+            act=entry.act, party=entry.party, principal=entry.principal,
+            state_code=str(doc["state"]), article=entry.article,
+            effective_date=entry.effective_date, recorded_at=entry.recorded_at,
+            body=entry.body, document=doc,
+        )
+    )
+    for notice in entry.notices:
         conn.execute(
-            acts.insert().values(
-                act_id=entry.act_id, record_id=entry.record_id, record_seq=(last or 0) + 1,
-                act=entry.act, party=entry.party, principal=entry.principal,
-                state_code=str(doc["state"]), article=entry.article,
-                effective_date=entry.effective_date, recorded_at=entry.recorded_at,
-                body=entry.body, document=doc,
+            notifications.insert().values(
+                id=notice.id, record_id=notice.record_id, recipient=notice.recipient,
+                article=notice.article, document=notice.model_dump(mode="json"),
+                created_at=entry.recorded_at,
             )
         )
-        _upsert_record(conn, entry)
-        for notice in entry.notices:
-            conn.execute(
-                notifications.insert().values(
-                    id=notice.id, record_id=notice.record_id, recipient=notice.recipient,
-                    article=notice.article, document=notice.model_dump(mode="json"),
-                    created_at=entry.recorded_at,
-                )
-            )
     return True
 
 
@@ -119,6 +132,12 @@ def act_by_id(engine: Engine, act_id: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
         row = conn.execute(select(acts.c.record_id, acts.c.document).where(acts.c.act_id == act_id)).first()
     return dict(row._mapping) if row else None
+
+
+def recorded_act_ids(engine: Engine, act_ids: list[str]) -> set[str]:
+    """Which of these acts the register holds (the import skips them on a re-run)."""
+    with engine.connect() as conn:
+        return set(conn.execute(select(acts.c.act_id).where(acts.c.act_id.in_(act_ids))).scalars())
 
 
 def count_members_in_functions(engine: Engine, post_id: str, exclude_states: tuple[str, ...]) -> int:

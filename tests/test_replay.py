@@ -19,6 +19,7 @@ from models.member import MEMBER
 from models.post import POST
 from models.relations import RELATIONS
 from worker import WORKFLOW_RUNNER, WORKFLOWS
+from workflows.messages import PAST_ACTS_UPDATE
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -109,3 +110,10 @@ def test_histories_cover_every_act_of_every_lifecycle():
     seen = _corpus_evidence()
     missing = {name: [a.name for a in lc.acts if not _covered(lc, a, seen[name])] for name, lc in LIFECYCLES.items()}
     assert missing == {name: [] for name in LIFECYCLES}
+
+
+def test_histories_cover_the_import_of_past_acts():
+    """The import's Update (`record-past-acts`, onboarding/) is replayed for every lifecycle it
+    creates records of: consular relations, posts and members."""
+    seen = _corpus_evidence()
+    assert {name for name in LIFECYCLES if PAST_ACTS_UPDATE in seen[name]} == {"relations", "post", "member"}

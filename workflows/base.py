@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 from temporalio import workflow
@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from activities.notifications import DeliveryResult, deliver_notifications
-    from activities.register import read_profile, record_act
+    from activities.register import read_profile, record_act, record_acts
     from models.common import ActBody, Party
     from activities.register import RelatedIds, RelatedQuery, related_records
     from models.lifecycle import PARTY_NAMES, Act, Case, Context, Lifecycle, Refusal, Start, Tell
@@ -25,12 +25,15 @@ with workflow.unsafe.imports_passed_through():
     from models.profile import Profile
     from register.queries import ActEntry
     from workflows import search
-    from workflows.messages import INVALID, REFUSED, REGISTER_UNAVAILABLE, ActOutcome, ActRequest, AutomaticAct, StartInput
+    from workflows.messages import (INVALID, PAST_ACTS_UPDATE, REFUSED, REGISTER_UNAVAILABLE, ActOutcome, ActRequest,
+                                    AutomaticAct, PastActs, StartInput)
 
 # An act waits for the register however long it is away: failing the update would fix its
 # outcome for that update id, so a client's retry with the same Idempotency-Key could never
 # succeed. The API answers 503 after its own timeout; the retry re-attaches to the update.
 WORKFLOW_NAMES = {"relations": "Relations", "post": "Post", "member": "Member", "custody": "Custody"}
+# What a validator rehearses past acts with, having no register to read the profile from.
+DEFAULT_PERIODS = Profile().periods()
 REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
@@ -70,6 +73,72 @@ def check_dates(body: ActBody, today: date, last: date | None) -> None:
                                "type": "date_before_last_act"})
     if errors:
         raise invalid(errors)
+
+
+def with_facts(case: Case, facts: dict[str, Any]) -> Case:
+    """The case as an act sees it: the record with the register's current facts."""
+    facts = {k: v for k, v in facts.items() if k in case.lifecycle.facts}
+    if all(getattr(case.record, k) == v for k, v in facts.items()):
+        return case
+    return Case(case.lifecycle, case.record.model_copy(update=facts))
+
+
+def check_act(case: Case, act: Act, party: Party, body: dict[str, Any], created: bool, today: date) -> ActBody:
+    """Everything that decides whether an act may happen now on the case: the party, the state
+    and the rules (the declaration), the body and its dates. Raises ApplicationError. One check
+    for the workflow's validators and handlers and the import's rehearsal (onboarding/)."""
+    first = act.creates and not created
+    if not first:
+        if not created:
+            raise refused(Refusal("The record is not created yet", act.article, "none"), [])
+        refusal = case.decide(act.name, [party])
+        if refusal is not None:
+            raise refused(refusal, case.allowed([party]))
+    elif act.party not in (party, Party.EITHER):
+        raise refused(Refusal(f"'{act.name}' belongs to {act.party.value}", act.article, "none", 403), [])
+    parsed = parse_body(act, body)
+    check_dates(parsed, today, None if first else case.record.last_effective_date)
+    refusal = case.body_refusal(act.name, parsed)
+    if refusal is not None:
+        raise refused(refusal, case.allowed([party]))
+    return parsed
+
+
+def apply_act(case: Case, act: Act, body: ActBody, ctx: Context, creating: bool) -> list[Any]:
+    """The act's effect on the record (the declaration's engine) and the record's bookkeeping;
+    returns the notices it causes. Raises Refusal."""
+    notices = case.perform(act.name, body, ctx, creating=creating)
+    record = case.record
+    if not act.automatic:  # the service's own acts do not constrain the callers' legal dates
+        record.last_effective_date = max(ctx.effective_date, record.last_effective_date or ctx.effective_date)
+    record.acts_count += 1
+    return notices
+
+
+def naming(error: ApplicationError, act: Act) -> ApplicationError:
+    """The refusal of one of several acts, naming the act (the import names the file's column)."""
+    if not (error.details and isinstance(error.details[0], dict)):
+        return error
+    return ApplicationError(error.message, {**error.details[0], "act": act.name}, type=error.type,
+                            non_retryable=error.non_retryable)
+
+
+def rehearse(case: Case, steps: list[tuple[Act, dict[str, Any], str]], created: bool, today: date, now: datetime,
+             periods: dict[str, timedelta]) -> None:
+    """Perform acts (act, body, act id) in order on a copy of a record, each by its own party,
+    with every check the workflow makes: a record's past acts are refused before anything is
+    recorded (the import's rows, onboarding/, and the validator of `record-past-acts`).
+    Raises ApplicationError naming the act refused."""
+    for act, body_input, act_id in steps:
+        try:
+            body = check_act(case, act, act.party, body_input, created, today)
+            ctx = Context(act.name, body.effective_date or today, now, periods, act_id=act_id)
+            apply_act(case, act, body, ctx, creating=act.creates and not created)
+        except Refusal as refusal:
+            raise naming(refused(refusal, case.allowed([act.party])), act) from None
+        except ApplicationError as error:
+            raise naming(error, act) from None
+        created = True
 
 
 def update_description(act: Act) -> str:
@@ -143,103 +212,154 @@ class LifecycleWorkflow:
 
     # ---- acts -------------------------------------------------------------------------
 
-    def _with_facts(self, facts: dict[str, Any]) -> Case:
-        """The case as the act sees it: the record with the register's current facts."""
-        facts = {k: v for k, v in facts.items() if k in self.LIFECYCLE.facts}
-        if all(getattr(self.record, k) == v for k, v in facts.items()):
-            return self.case
-        return Case(self.LIFECYCLE, self.record.model_copy(update=facts))
-
     def _check(self, act: Act, request: ActRequest) -> ActBody:
         """Everything that decides whether an act may happen now; raises ApplicationError."""
-        first = act.creates and not self.created
-        case = self._with_facts(request.facts)
-        if not first:
-            if not self.created:
-                raise refused(Refusal("The record is not created yet", act.article, "none"), [])
-            refusal = case.decide(act.name, [request.party])
-            if refusal is not None:
-                raise refused(refusal, case.allowed([request.party]))
-        elif act.party not in (request.party, Party.EITHER):
-            raise refused(Refusal(f"'{act.name}' belongs to {act.party.value}", act.article, "none", 403), [])
-        body = parse_body(act, request.body)
-        check_dates(body, workflow.now().date(), None if first else self.record.last_effective_date)
-        refusal = case.body_refusal(act.name, body)
-        if refusal is not None:
-            raise refused(refusal, case.allowed([request.party]))
-        return body
+        return check_act(with_facts(self.case, request.facts), act, request.party, request.body, self.created,
+                         workflow.now().date())
+
+    # ---- a record's past acts (the import) -----------------------------------------------
+
+    @workflow.update(name=PAST_ACTS_UPDATE,
+                     description="Acts performed before this register kept them (exequatur import): each by "
+                                 "its own party, in order, recorded in one transaction")
+    async def record_past_acts(self, request: PastActs) -> ActOutcome:
+        async with self.lock:
+            return await self._perform_past(request)
+
+    @record_past_acts.validator
+    def validate_past_acts(self, request: PastActs) -> None:
+        # The profile is not read here, so its default periods stand in: they set dates, not
+        # whether an act may happen; the handler checks each act again with the real ones.
+        case = Case(self.LIFECYCLE, with_facts(self.case, request.facts).record.model_copy(deep=True))
+        rehearse(case, [(act, step.body, step.act_id) for act, step in self._past_steps(request)], self.created,
+                 workflow.now().date(), workflow.now(), DEFAULT_PERIODS)
+
+    def _past_steps(self, request: PastActs) -> list[tuple[Act, Any]]:
+        steps = []
+        for step in request.acts:
+            act = self.LIFECYCLE.act(step.act)
+            if act is None or act.automatic:
+                raise refused(Refusal(f"No act '{step.act}' a party performs in the {self.LIFECYCLE.name} lifecycle",
+                                      "", str(self.record.state), 404), [])
+            steps.append((act, step))
+        if len({step.act_id for step in request.acts}) < len(request.acts):
+            raise invalid([{"loc": ["acts"], "msg": "two acts share an act_id", "type": "duplicate_act_id"}])
+        return steps
+
+    async def _perform_past(self, request: PastActs) -> ActOutcome:
+        steps = self._past_steps(request)
+        periods = await self._periods(any(act.periods for act, _ in steps))
+        before, created = self.record.model_copy(deep=True), self.created
+        done: list[tuple[Act, ActEntry, Any]] = []
+        try:
+            for act, step in steps:
+                party_request = ActRequest(party=act.party, principal=request.principal, body=step.body,
+                                           facts=request.facts)
+                body = self._check(act, party_request)
+                entry = self._apply(act, body, act.party, request.principal, step.act_id, request.facts, periods)
+                self.created = True
+                done.append((act, entry, self.record.model_copy(deep=True)))
+            await workflow.execute_local_activity(
+                record_acts, [entry for _, entry, _ in done], start_to_close_timeout=timedelta(seconds=15),
+                retry_policy=REGISTER_RETRY, summary=f"Register: {len(done)} past acts (import)",
+            )
+        except Exception as exc:
+            self.created = created
+            failing = steps[len(done)][0] if len(done) < len(steps) else None  # None: the register write
+            error = self._undo(before, exc, failing, failing.party if failing else Party.SS)
+            raise (naming(error, failing) if failing and isinstance(error, ApplicationError) else error) from None
+        for act, entry, after in done:
+            await self._after(act, entry, after)
+        return self._answer()
 
     async def _perform(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str,
                        facts: dict[str, Any] | None = None) -> ActOutcome:
+        periods = await self._periods(bool(act.periods))
+        before = self.record.model_copy(deep=True)
+        try:
+            entry = self._apply(act, body, party, principal, act_id, facts or {}, periods)
+            await workflow.execute_local_activity(
+                record_act, entry, start_to_close_timeout=timedelta(seconds=15),
+                retry_policy=REGISTER_RETRY,
+                summary=f"Register: {act.name} ({act.article})",
+            )
+        except Exception as exc:
+            raise self._undo(before, exc, act, party) from None
+        self.created = True
+        await self._after(act, entry, self.record)
+        return self._answer()
+
+    async def _periods(self, needed: bool) -> dict[str, timedelta]:
+        """The receiving State's periods now, for acts whose effect sets a deadline."""
+        if not needed:
+            return {}
+        try:
+            profile: Profile = await workflow.execute_local_activity(
+                read_profile, self.record.receiving_state, start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=REGISTER_RETRY, summary="Read the receiving State's profile",
+            )
+        except ActivityError:
+            raise ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
+                                   {"status": 503}, type=REGISTER_UNAVAILABLE) from None
+        return profile.periods()
+
+    def _apply(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str, facts: dict[str, Any],
+               periods: dict[str, timedelta]) -> ActEntry:
+        """Apply the act to the record in memory: the register's entry to write. Raises Refusal."""
         record = self.record
         effective = body.effective_date or workflow.now().date()
-        retry = REGISTER_RETRY
-        periods: dict[str, timedelta] = {}
-        if act.periods:
-            try:
-                profile: Profile = await workflow.execute_local_activity(
-                    read_profile, record.receiving_state, start_to_close_timeout=timedelta(seconds=10),
-                    retry_policy=retry, summary="Read the receiving State's profile",
-                )
-            except ActivityError:
-                raise ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
-                                       {"status": 503}, type=REGISTER_UNAVAILABLE) from None
-            periods = profile.periods()
-        before = record.model_copy(deep=True)
-        for name, value in (facts or {}).items():
+        for name, value in facts.items():
             if name in self.LIFECYCLE.facts:
                 setattr(record, name, value)
         ctx = Context(act.name, effective, workflow.now(), periods, act_id=act_id)
-        try:
-            notices = self.case.perform(act.name, body, ctx, creating=act.creates and not self.created)
-            if not act.automatic:  # the service's own acts do not constrain the callers' legal dates
-                record.last_effective_date = max(effective, record.last_effective_date or effective)
-            record.acts_count += 1
-            entry = ActEntry(
-                act_id=act_id, kind=self.LIFECYCLE.name, record_id=record.id,
-                act=act.name, party=party.value, principal=principal, article=act.article,
-                effective_date=effective, recorded_at=workflow.now(),
-                body=body.model_dump(mode="json", exclude_none=True),
-                document=record.model_dump(mode="json", by_alias=True), notices=notices,
-            )
-            await workflow.execute_local_activity(
-                record_act, entry, start_to_close_timeout=timedelta(seconds=15),
-                retry_policy=retry,
-                summary=f"Register: {act.name} ({act.article})",
-            )
-        except Refusal as refusal:
-            self.case.record = before
-            raise refused(refusal, self.case.allowed([party])) from None
-        except Exception as exc:
-            self.case.record = before  # nothing half-applied: the act is not in the register
-            if not isinstance(exc, ActivityError):
-                if act.automatic:
-                    raise  # a defect: the task retries until a fixed build runs it
-                # A defect in an act's effect must not leave the workflow stuck (STYLE.md): refuse it.
-                workflow.logger.error("act failed", extra={"act": act.name, "error": repr(exc)})
-                raise ApplicationError(f"The act could not be applied ({type(exc).__name__})",
-                                       {"status": 500}, type="ActFailed", non_retryable=True) from None
-            raise ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
-                                   {"status": 503}, type=REGISTER_UNAVAILABLE) from None
-        self.created = True
+        notices = apply_act(self.case, act, body, ctx, creating=act.creates and not self.created)
+        return ActEntry(
+            act_id=act_id, kind=self.LIFECYCLE.name, record_id=record.id,
+            act=act.name, party=party.value, principal=principal, article=act.article,
+            effective_date=effective, recorded_at=workflow.now(),
+            body=body.model_dump(mode="json", exclude_none=True),
+            document=record.model_dump(mode="json", by_alias=True), notices=notices,
+        )
+
+    def _undo(self, before: Any, exc: Exception, act: Act | None, party: Party) -> BaseException:
+        """Nothing half-applied: the record as before the act(s), and what to answer instead."""
+        self.case.record = before  # the act is not in the register
+        if isinstance(exc, Refusal):
+            return refused(exc, self.case.allowed([party]))
+        if isinstance(exc, ApplicationError):  # a refusal of one of a record's past acts
+            return exc
+        if isinstance(exc, ActivityError):
+            return ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
+                                    {"status": 503}, type=REGISTER_UNAVAILABLE)
+        if act is not None and act.automatic:
+            return exc  # a defect: the task retries until a fixed build runs it
+        # A defect in an act's effect must not leave the workflow stuck (STYLE.md): refuse it.
+        workflow.logger.error("act failed", extra={"act": act.name if act else None, "error": repr(exc)})
+        return ApplicationError(f"The act could not be applied ({type(exc).__name__})",
+                                {"status": 500}, type="ActFailed", non_retryable=True)
+
+    async def _after(self, act: Act, entry: ActEntry, record: Any) -> None:
+        """What follows an act in the register, from the record as the act left it: the records
+        it tells or starts, the deliveries and the Web UI's view."""
         # Histories recorded before acts told other records carry no such signal (patched).
         if act.tells and act.tells.when(record) and workflow.patched("tell-related-records"):
-            await self._tell(act.tells, effective)
+            await self._tell(act.tells, entry.effective_date, record)
         if act.starts and act.starts.when(record):
-            await self._start(act.starts)
+            await self._start(act.starts, record)
         # The notices are queued in the register with the act; the worker's relay delivers them
         # (relay.py). Histories recorded before the relay deliver by activity (patched).
-        if notices and not workflow.patched("notices-by-relay"):
+        if entry.notices and not workflow.patched("notices-by-relay"):
             self.deliveries_due = True
         self.wake = True
         self._describe()
         workflow.logger.info("act recorded", extra={"act": act.name, "article": act.article, "record_id": record.id})
-        return ActOutcome(record_id=record.id, state=str(record.state), record_seq=record.acts_count)
 
-    async def _tell(self, tell: Tell, effective: date) -> None:
+    def _answer(self) -> ActOutcome:
+        return ActOutcome(record_id=self.record.id, state=str(self.record.state), record_seq=self.record.acts_count)
+
+    async def _tell(self, tell: Tell, effective: date, record: Any) -> None:
         """Durable signals to the records that answer to this act (15(1), 27): sent from the
         history, so a crash midway resumes with the rest and sends nothing twice."""
-        record = self.record
         if tell.related is not None:
             found: RelatedIds = await workflow.execute_activity(
                 related_records, RelatedQuery(kind=tell.kind, filters=tell.related(record)),
@@ -259,10 +379,10 @@ class LifecycleWorkflow:
 
         await asyncio.gather(*(signal(f"{tell.kind}-{record_id}") for record_id in ids))
 
-    async def _start(self, start: Start) -> None:
+    async def _start(self, start: Start, record: Any) -> None:
         """Start a new record's lifecycle (e.g. a custody handover, 27(1)(b)); it records its
         own creation and outlives this workflow."""
-        child = start.record(self.record).model_dump(mode="json", by_alias=True)
+        child = start.record(record).model_dump(mode="json", by_alias=True)
         await workflow.start_child_workflow(
             WORKFLOW_NAMES[start.kind], StartInput(record=child, open_itself=True),
             id=f"{start.kind}-{child['id']}", parent_close_policy=ParentClosePolicy.ABANDON,  # type: ignore[attr-defined]

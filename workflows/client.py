@@ -22,7 +22,7 @@ from models.relations import relations_id
 from register import queries
 from workflows.base import static_summary
 from workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
-from workflows.messages import ActOutcome, ActRequest, StartInput
+from workflows.messages import ActOutcome, ActRequest, PastActs, StartInput
 
 WORKFLOWS: dict[str, Any] = {"relations": RelationsWorkflow, "post": PostWorkflow, "member": MemberWorkflow,
                              "custody": CustodyWorkflow}
@@ -67,7 +67,7 @@ def facts(engine: Engine, kind: str, record: dict[str, Any]) -> dict[str, Any]:
 
 
 async def create(client: Client, task_queue: str, kind: str, record: dict[str, Any], act_name: str,
-                 request: ActRequest, update_id: str, created: bool = False) -> ActOutcome:
+                 request: ActRequest | PastActs, update_id: str, created: bool = False) -> ActOutcome:
     """The creating act as an update-with-start: the workflow starts unless it runs already, and
     the update id makes a retry attach to the first attempt."""
     start = WithStartWorkflowOperation(
@@ -80,7 +80,7 @@ async def create(client: Client, task_queue: str, kind: str, record: dict[str, A
         act_name, request, start_workflow_operation=start, id=update_id, result_type=ActOutcome)
 
 
-async def perform(client: Client, kind: str, record_id: str, act_name: str, request: ActRequest,
+async def perform(client: Client, kind: str, record_id: str, act_name: str, request: ActRequest | PastActs,
                   update_id: str) -> ActOutcome:
     """Any other act: an Update of the record's workflow, whose validator asks the declaration."""
     handle = client.get_workflow_handle(workflow_id(kind, record_id))

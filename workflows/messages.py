@@ -28,6 +28,27 @@ class ActRequest(BaseModel):
     facts: dict[str, Any] = Field(default_factory=dict)  # the lifecycle's `facts`, from the register
 
 
+class PastAct(BaseModel):
+    """One act of a record's past, with the id the register keeps it under."""
+
+    act: str
+    body: dict[str, Any] = Field(default_factory=dict)
+    act_id: str = Field(min_length=1, max_length=64)
+
+
+class PastActs(BaseModel):
+    """A record's acts performed before this service kept its register (the import,
+    onboarding/): each by the party the Convention gives it to, in order, in one Update."""
+
+    principal: str = Field(max_length=64)
+    facts: dict[str, Any] = Field(default_factory=dict)
+    acts: list[PastAct] = Field(min_length=1, max_length=16)
+
+
+# The Update that records a record's past acts (not offered by the API: the operators' import).
+PAST_ACTS_UPDATE = "record-past-acts"
+
+
 class AutomaticAct(BaseModel):
     """An act the service performs on a record because of another record's act (e.g. a new
     head admitted ends the post's acting period, VCCR 15(1))."""
