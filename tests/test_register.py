@@ -49,6 +49,22 @@ def test_an_act_is_recorded_once_with_its_notices(engine):
     assert [a["act"] for a in queries.acts_of(engine, "M-1")] == ["appoint", "present-instrument"]
 
 
+def test_a_rows_past_acts_are_recorded_in_order_in_one_transaction_once(engine):
+    """The import's `record-past-acts`: each act its own entry, numbered in order, the record's
+    document the last act's; a retry (a crash after the commit) or a re-run with some already
+    recorded appends only what is missing."""
+    row = [entry(1, "appoint", "appointed", notices=[notice(1)]), entry(2, "present-instrument", "awaiting-exequatur"),
+           entry(3, "grant-exequatur", "admitted")]
+    assert queries.record_acts(engine, row[:2]) == 2
+    assert queries.record_acts(engine, row) == 1  # the first two were recorded: only the third is new
+    assert queries.record_acts(engine, row) == 0
+    assert [a["act"] for a in queries.acts_of(engine, "M-1")] == ["appoint", "present-instrument", "grant-exequatur"]
+    assert queries.get_record(engine, "M-1")["state"] == "admitted"
+    assert queries.recorded_act_ids(engine, ["u-1", "u-3", "u-9"]) == {"u-1", "u-3"}
+    with engine.connect() as conn:  # the appointment's notice, queued once
+        assert conn.execute(sa.text("select count(*) from notifications where record_id = 'M-1'")).scalar() == 1
+
+
 def test_notices_are_delivered_once(engine):
     from datetime import timedelta
 
