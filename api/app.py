@@ -132,7 +132,8 @@ class Service:
         update_id = derived_id(principal, f"{kind}/{record_id}/{act.name}", key)
         # One register trip for every read before the update (the record, its lifecycle's facts,
         # a retry's first answer); each trip through the thread pool costs more than the read.
-        record, facts, prior = await self.db(_act_reads, principal, kind, record_id, update_id if key else None)
+        record, facts, profile, prior = await self.db(_act_reads, principal, kind, record_id, bool(act.periods),
+                                                      update_id if key else None)
         record = self.visible(principal, kind, record_id, record)
         parties = parties_of(principal, record)
         case = Case(lifecycle, lifecycle.record.model_validate({**record, **facts}))
@@ -146,7 +147,7 @@ class Service:
             raise Problem(refusal.status, refusal.detail, article=refusal.article, state=refusal.state,
                           allowed_acts=case.allowed(parties))
         await self.check_references(kind, record, body)
-        request = ActRequest(party=act.party, principal=principal.name, facts=facts,
+        request = ActRequest(party=act.party, principal=principal.name, facts=facts, profile=profile,
                              body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
         try:
             await self.in_time(acts_client.perform(self.client, kind, record_id, act.name, request,  # type: ignore[arg-type]
@@ -258,15 +259,17 @@ def _appointment_reads(engine: Any, principal: Principal, post_id: str, update_i
                                              "receiving_state": post["receiving_state"]}))
 
 
-def _act_reads(engine: Any, principal: Principal, kind: str, record_id: str,
-               update_id: str | None) -> tuple[dict[str, Any] | None, dict[str, Any], dict[str, Any] | None]:
-    """Before an act: the record, the facts its lifecycle reads (if the caller may see it), and
-    the first answer to a retried Idempotency-Key."""
+def _act_reads(engine: Any, principal: Principal, kind: str, record_id: str, with_profile: bool,
+               update_id: str | None) -> tuple[dict[str, Any] | None, dict[str, Any], Profile | None, dict[str, Any] | None]:
+    """Before an act: the record, the facts its lifecycle reads (if the caller may see it), the
+    receiving State's profile where the act's effect needs its periods, and the first answer to
+    a retried Idempotency-Key."""
     record = queries.get_record(engine, record_id, kind)
     if record is None or not can_read(principal, record):
-        return None, {}, None
+        return None, {}, None, None
     facts = acts_client.facts(engine, kind, record)
-    return record, facts, queries.act_by_id(engine, update_id) if update_id else None
+    profile = Profile.model_validate(queries.get_profile(engine, record["receiving_state"]) or {}) if with_profile else None
+    return record, facts, profile, queries.act_by_id(engine, update_id) if update_id else None
 
 
 def _view_reads(engine: Any, kind: str, record: dict[str, Any]) -> tuple[

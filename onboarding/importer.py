@@ -202,14 +202,14 @@ class Importer:
     # ---- sending ---------------------------------------------------------------------
 
     async def send(self, kind: str, record: dict[str, Any], plan: list[Step], recorded: set[str],
-                   facts: dict[str, Any]) -> tuple[int, int]:
+                   facts: dict[str, Any], profile: Profile | None = None) -> tuple[int, int]:
         """Perform the plan's acts the register does not hold yet (`recorded`), in order, as one
         Update (`record-past-acts`: one register transaction for the row, VCCR articles checked
         act by act)."""
         missing = [step for step in plan if step.update_id not in recorded]
         if not missing:
             return 0, len(plan)
-        request = PastActs(principal=self.principal, facts=facts,
+        request = PastActs(principal=self.principal, facts=facts, profile=profile,
                            acts=[PastAct(act=step.act, body=step.body, act_id=step.update_id) for step in missing])
         # The same missing acts make the same Update: a re-run attaches to an attempt in flight.
         update_id = acts.derived_id(KEYS, "past-acts", "|".join(step.update_id for step in missing))
@@ -334,7 +334,7 @@ class Importer:
             record.update(context.member_facts)
             rehearse(MEMBER, record, plan, self.today, profile.periods())
             result.acts_sent, result.acts_already_recorded = await self.send("member", record, plan, recorded,
-                                                                             context.member_facts)
+                                                                             context.member_facts, profile)
         except Failed as failed:
             result.problem = failed.problem
             return result

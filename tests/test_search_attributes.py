@@ -53,3 +53,28 @@ async def test_each_search_attribute_is_upserted_only_when_its_value_changes(htt
     assert {k: attributes[k] for k in constant} == constant
     assert attributes["LifecycleState"] == ["terminated"]
     assert attributes["NextDeadline"] == [datetime.fromisoformat(terminated["departure_deadline"])]
+
+
+async def test_a_new_workflow_asks_for_its_patches_with_one_marker(http, env):
+    """The patches a new workflow takes are asked for with one, ENGINE (workflows/base.py): one
+    marker and one TemporalChangeVersion upsert per history, not one per patch; the histories
+    recorded before ask for each patch and still replay (tests/test_replay.py)."""
+    from workflows.base import ENGINE
+
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    mid = await provisionally_admitted_head(fra, wsm, appointed_days_ago=30)
+    await fra.act("members", mid, "notify-termination", {"effective_date": days_ago(2)})  # tells, notices, a timer
+    history = await env.client.get_workflow_handle(f"member-{mid}").fetch_history()
+    converter = default_converter().payload_converter
+    patches, change_versions = [], []
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name == "core_patch":
+                patches.append(converter.from_payload(marker.details["patch-data"].payloads[0])["id"])
+        if event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            if "TemporalChangeVersion" in fields:
+                change_versions.append(converter.from_payload(fields["TemporalChangeVersion"]))
+    assert patches == [ENGINE]
+    assert change_versions == [[ENGINE]]  # the SDK's own upsert, once

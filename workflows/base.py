@@ -32,6 +32,15 @@ with workflow.unsafe.imports_passed_through():
 # outcome for that update id, so a client's retry with the same Idempotency-Key could never
 # succeed. The API answers 503 after its own timeout; the retry re-attaches to the update.
 WORKFLOW_NAMES = {"relations": "Relations", "post": "Post", "member": "Member", "custody": "Custody"}
+# Every workflow this build starts takes the new branch of each of these patches: it asks for
+# them all with one patch, ENGINE, so its history holds one marker (and one TemporalChangeVersion
+# upsert) instead of one per patch (bench item 3). Histories recorded before ENGINE still ask for
+# each patch where they did. This list is closed: a new patch is asked for on its own
+# (`workflow.patched`), and folding it in takes a new ENGINE id whose list extends this one.
+ENGINE = "engine-2026-11"
+ENGINE_PATCHES = frozenset({"bounded-creation-wait", "ui-post-and-role-attributes", "search-attributes-on-change",
+                            "tell-related-records", "notices-by-relay", "deliveries-beside-deadlines"})
+
 # What a validator rehearses past acts with, having no register to read the profile from.
 DEFAULT_PERIODS = Profile().periods()
 REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
@@ -155,7 +164,8 @@ def act_update(act: Act) -> Any:
         async with self.lock:
             body = self._check(act, request)  # again: an earlier act may have changed the state
             act_id = workflow.current_update_info().id  # type: ignore[union-attr]
-            return await self._perform(act, body, request.party, request.principal, act_id, request.facts)
+            return await self._perform(act, body, request.party, request.principal, act_id, request.facts,
+                                       request.profile)
 
     def validate(self, request: ActRequest) -> None:  # type: ignore[no-untyped-def]
         self._check(act, request)
@@ -193,6 +203,7 @@ class LifecycleWorkflow:
                 setattr(cls, update.__name__, update)
 
     def _setup(self, start: StartInput) -> None:
+        self.on_engine = workflow.patched(ENGINE)  # first, before any other command of the run
         lifecycle = self.LIFECYCLE
         self.case = Case(lifecycle, lifecycle.record.model_validate(start.record))
         self.created = start.created
@@ -205,6 +216,10 @@ class LifecycleWorkflow:
     @property
     def record(self) -> Any:
         return self.case.record
+
+    def _patched(self, patch: str) -> bool:
+        """`workflow.patched(patch)`, answered by ENGINE for the patches it bundles."""
+        return (self.on_engine and patch in ENGINE_PATCHES) or workflow.patched(patch)
 
     @workflow.query(name="record")
     def record_query(self) -> dict[str, Any]:
@@ -248,36 +263,37 @@ class LifecycleWorkflow:
 
     async def _perform_past(self, request: PastActs) -> ActOutcome:
         steps = self._past_steps(request)
-        periods = await self._periods(any(act.periods for act, _ in steps))
+        periods = await self._periods(any(act.periods for act, _ in steps), request.profile)
         before, created = self.record.model_copy(deep=True), self.created
         done: list[tuple[Act, ActEntry, Any]] = []
         try:
             for act, step in steps:
-                party_request = ActRequest(party=act.party, principal=request.principal, body=step.body,
-                                           facts=request.facts)
-                body = self._check(act, party_request)
-                entry = self._apply(act, body, act.party, request.principal, step.act_id, request.facts, periods)
-                self.created = True
+                body = check_act(with_facts(self.case, request.facts), act, act.party, step.body, created,
+                                 workflow.now().date())
+                entry = self._apply(act, body, act.party, request.principal, step.act_id, request.facts, periods,
+                                    creating=act.creates and not created)
+                created = True
                 done.append((act, entry, self.record.model_copy(deep=True)))
             await workflow.execute_local_activity(
                 record_acts, [entry for _, entry, _ in done], start_to_close_timeout=timedelta(seconds=15),
                 retry_policy=REGISTER_RETRY, summary=f"Register: {len(done)} past acts (import)",
             )
         except Exception as exc:
-            self.created = created
             failing = steps[len(done)][0] if len(done) < len(steps) else None  # None: the register write
             error = self._undo(before, exc, failing, failing.party if failing else Party.SS)
             raise (naming(error, failing) if failing and isinstance(error, ApplicationError) else error) from None
+        self.created = True  # only now: the lifecycle's loop waits for a recorded creation
         for act, entry, after in done:
             await self._after(act, entry, after)
         return self._answer()
 
     async def _perform(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str,
-                       facts: dict[str, Any] | None = None) -> ActOutcome:
-        periods = await self._periods(bool(act.periods))
+                       facts: dict[str, Any] | None = None, profile: Profile | None = None) -> ActOutcome:
+        periods = await self._periods(bool(act.periods), profile)
         before = self.record.model_copy(deep=True)
         try:
-            entry = self._apply(act, body, party, principal, act_id, facts or {}, periods)
+            entry = self._apply(act, body, party, principal, act_id, facts or {}, periods,
+                                creating=act.creates and not self.created)
             await workflow.execute_local_activity(
                 record_act, entry, start_to_close_timeout=timedelta(seconds=15),
                 retry_policy=REGISTER_RETRY,
@@ -289,10 +305,13 @@ class LifecycleWorkflow:
         await self._after(act, entry, self.record)
         return self._answer()
 
-    async def _periods(self, needed: bool) -> dict[str, timedelta]:
-        """The receiving State's periods now, for acts whose effect sets a deadline."""
+    async def _periods(self, needed: bool, profile: Profile | None) -> dict[str, timedelta]:
+        """The receiving State's periods, for acts whose effect sets a deadline: from the profile
+        the caller read with the facts, else (the service's own acts) read now."""
         if not needed:
             return {}
+        if profile is not None:
+            return profile.periods()
         try:
             profile: Profile = await workflow.execute_local_activity(
                 read_profile, self.record.receiving_state, start_to_close_timeout=timedelta(seconds=10),
@@ -304,7 +323,7 @@ class LifecycleWorkflow:
         return profile.periods()
 
     def _apply(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str, facts: dict[str, Any],
-               periods: dict[str, timedelta]) -> ActEntry:
+               periods: dict[str, timedelta], creating: bool) -> ActEntry:
         """Apply the act to the record in memory: the register's entry to write. Raises Refusal."""
         record = self.record
         effective = body.effective_date or workflow.now().date()
@@ -312,7 +331,7 @@ class LifecycleWorkflow:
             if name in self.LIFECYCLE.facts:
                 setattr(record, name, value)
         ctx = Context(act.name, effective, workflow.now(), periods, act_id=act_id)
-        notices = apply_act(self.case, act, body, ctx, creating=act.creates and not self.created)
+        notices = apply_act(self.case, act, body, ctx, creating=creating)
         return ActEntry(
             act_id=act_id, kind=self.LIFECYCLE.name, record_id=record.id,
             act=act.name, party=party.value, principal=principal, article=act.article,
@@ -342,13 +361,13 @@ class LifecycleWorkflow:
         """What follows an act in the register, from the record as the act left it: the records
         it tells or starts, the deliveries and the Web UI's view."""
         # Histories recorded before acts told other records carry no such signal (patched).
-        if act.tells and act.tells.when(record) and workflow.patched("tell-related-records"):
+        if act.tells and act.tells.when(record) and self._patched("tell-related-records"):
             await self._tell(act.tells, entry.effective_date, record)
         if act.starts and act.starts.when(record):
             await self._start(act.starts, record)
         # The notices are queued in the register with the act; the worker's relay delivers them
         # (relay.py). Histories recorded before the relay deliver by activity (patched).
-        if entry.notices and not workflow.patched("notices-by-relay"):
+        if entry.notices and not self._patched("notices-by-relay"):
             self.deliveries_due = True
         self.wake = True
         self._describe()
@@ -429,7 +448,7 @@ class LifecycleWorkflow:
             async with self.lock:
                 await self._perform(creation, creation.body(), creation.party, "service",
                                     f"{self.record.id}:{creation.name}")
-        if workflow.patched("bounded-creation-wait"):
+        if self._patched("bounded-creation-wait"):
             try:
                 # A creation refused by its validator leaves nothing to wait for.
                 await workflow.wait_condition(lambda: self.created, timeout=timedelta(minutes=10),
@@ -453,7 +472,7 @@ class LifecycleWorkflow:
                 await workflow.wait_condition(lambda: self.wake or self._delivery_ready())
             self.wake = False
             if self._delivery_ready():
-                if workflow.patched("deliveries-beside-deadlines"):
+                if self._patched("deliveries-beside-deadlines"):
                     # Deliveries run beside the deadlines: a webhook that is down delays no period.
                     self.delivering = asyncio.create_task(self._deliver_beside())
                 else:
@@ -508,12 +527,12 @@ class LifecycleWorkflow:
             search.NEXT_DEADLINE.value_set(deadline) if deadline is not None else search.NEXT_DEADLINE.value_unset(),
         ]
         # Histories recorded before these attributes upserted the four above (patched).
-        if workflow.patched("ui-post-and-role-attributes"):
+        if self._patched("ui-post-and-role-attributes"):
             updates += self._post_attributes()
         # Histories recorded before upserted every attribute after every act (patched): most
         # never change (the States, the post, the role), and each upsert is a command and an
         # event the server writes (bench item 3).
-        if workflow.patched("search-attributes-on-change"):
+        if self._patched("search-attributes-on-change"):
             current = workflow.info().typed_search_attributes
             updates = [u for u in updates if current.get(u.key) != u.value]
         if updates:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from models.common import Party
+from models.profile import Profile
 
 
 class StartInput(BaseModel):
@@ -26,6 +27,9 @@ class ActRequest(BaseModel):
     principal: str = Field(max_length=64)
     body: dict[str, Any] = Field(default_factory=dict)
     facts: dict[str, Any] = Field(default_factory=dict)  # the lifecycle's `facts`, from the register
+    # The receiving State's profile as the caller read it with the facts, for an act whose effect
+    # sets a deadline (its periods): the workflow then need not read it (bench items 1 and 3).
+    profile: Profile | None = None
 
 
 class PastAct(BaseModel):
@@ -42,6 +46,7 @@ class PastActs(BaseModel):
 
     principal: str = Field(max_length=64)
     facts: dict[str, Any] = Field(default_factory=dict)
+    profile: Profile | None = None  # as in ActRequest
     acts: list[PastAct] = Field(min_length=1, max_length=16)
 
 
