@@ -18,7 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 
 from bench.baseline import BaselineWorkflow
 from models.common import Party
-from models.member import Appointment, new_member
+from models.member import MEMBER, Appointment, new_member
 from models.post import Post
 from models.profile import Profile
 from workflows.lifecycles import MemberWorkflow
@@ -88,7 +88,9 @@ async def client_lifecycle(client: Client, task_queue: str, posts: Posts, i: int
         "appoint", request, start_workflow_operation=start, id=uuid.uuid4().hex))
     handle = client.get_workflow_handle(f"member-{member.id}")
     for act, party in ACTS:
-        request = ActRequest(party=party, principal="bench", facts=posts.facts)
+        # As the API sends it: the profile the facts were read with, where the act sets a deadline.
+        periods = MEMBER.act(act).periods  # type: ignore[union-attr]
+        request = ActRequest(party=party, principal="bench", facts=posts.facts, profile=posts.profile if periods else None)
         await _timed(latencies, handle.execute_update(act, request, id=uuid.uuid4().hex))
     await handle.result()  # its deliveries done, the workflow closes
     return handle.id
