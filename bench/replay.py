@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from bench.baseline import BaselineWorkflow
+from codec import data_converter as service_converter
 from bench.stack import baseline_runner, service_runner
 from worker import WORKFLOWS
 
@@ -42,8 +42,8 @@ async def events_per_second(replayer: Replayer, histories: list[WorkflowHistory]
 
 
 async def run(client: Client, baseline_ids: list[str], data_converter: Any, limit: int | None) -> dict[str, float]:
-    """The corpus is stored without the codec (pydantic converter); this run's baseline with it."""
-    ours = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=service_runner())
+    """The corpus is stored without the codec (the service's converter, no keys); this run's baseline with it."""
+    ours = Replayer(workflows=WORKFLOWS, data_converter=service_converter(None), workflow_runner=service_runner())
     baseline = Replayer(workflows=[BaselineWorkflow], data_converter=data_converter, workflow_runner=baseline_runner())
     recorded = corpus(limit)
     theirs = await fetch(client, baseline_ids)

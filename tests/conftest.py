@@ -26,7 +26,7 @@ os.environ.pop("CONSULAR_WEBHOOK_URL", None)
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 import uvicorn  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+from codec import data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.testing._timeskipping import TimeSkippingConfig  # noqa: E402
 
@@ -91,7 +91,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=str(BIN / "temporal"),
         dev_server_extra_args=["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true",
                                *dev_server_args()],
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(None),  # the service's, without the keys: histories stay readable
     )
     yield environment
     await environment.shutdown()

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from models.custody import CUSTODY
@@ -18,6 +17,7 @@ from models.lifecycle import Act, Lifecycle
 from models.member import MEMBER
 from models.post import POST
 from models.relations import RELATIONS
+from codec import data_converter
 from worker import WORKFLOW_RUNNER, WORKFLOWS
 from workflows.messages import PAST_ACTS_UPDATE
 
@@ -34,7 +34,7 @@ async def test_history_replays(path: Path):
     workflow_id = path.stem.split("--", 1)[1]
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
     # The runner the worker runs them with (worker.py), the sandbox included.
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=WORKFLOW_RUNNER)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(None), workflow_runner=WORKFLOW_RUNNER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 
