@@ -308,15 +308,13 @@ def precedence(receiving_state: str = typer.Argument(..., help="the receiving St
     from rich.table import Table
 
     from api import consular_list
-    from api.app import consular_list_facts
+    from api.app import consular_list_entries
     from models.common import STATE_NAMES
-    from models.precedence import listed_on, order
 
     if output not in ("table", "csv", "html"):
         raise typer.BadParameter("use table, csv or html", param_hint="--format")
     state, day = _state(receiving_state), _day(on, "--on") or date.today()
-    members, posts, profile = consular_list_facts(_engine(), state)
-    entries = order(listed_on(members, posts, day), profile.tie_break)
+    entries = consular_list_entries(_engine(), state, day)
     if output == "csv":
         sys.stdout.write(consular_list.as_csv(entries))
     elif output == "html":

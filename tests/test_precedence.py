@@ -239,3 +239,38 @@ async def test_diplomatic_acts_and_joint_appointment(corps):
     await corps.fji.act("members", joint["id"], "consent-joint-appointment")
     member = await corps.sending["AUS"].act("members", joint["id"], "enter-duties")
     assert member["state"] == "admitted" and member["joint_appointment_consented_on"]
+
+
+def test_the_collector_resumes_only_when_the_last_list_is_built():
+    """api/app.py `collection_paused`: two lists built at once in the API's threads; the cyclic
+    collector resumes when the second ends, and stays off if it was off before."""
+    import gc
+    import threading
+
+    from api.app import collection_paused
+
+    assert gc.isenabled()
+    inside, release = threading.Event(), threading.Event()
+
+    def other_request() -> None:
+        with collection_paused():
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=other_request)
+    with collection_paused():
+        thread.start()
+        inside.wait(5)
+        assert not gc.isenabled()
+    assert not gc.isenabled()  # the other list is still being built
+    release.set()
+    thread.join(5)
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()  # as it was
+    finally:
+        gc.enable()
