@@ -46,7 +46,7 @@ from models.custody import CUSTODY
 from workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
 from workflows import client as acts_client
 from workflows.client import workflow_id
-from workflows.messages import ActRequest
+from workflows.messages import ActOutcome, ActRequest
 
 log = structlog.get_logger("exequatur.api")
 Caller = Annotated[Principal, Depends(caller)]  # resolved before the body: 401 comes first
@@ -135,8 +135,8 @@ class Service:
         update_id = derived_id(principal, f"{kind}/{record_id}/{act.name}", key)
         # One register trip for every read before the update (the record, its lifecycle's facts,
         # a retry's first answer); each trip through the thread pool costs more than the read.
-        record, facts, profile, prior = await self.db(_act_reads, principal, kind, record_id, bool(act.periods),
-                                                      update_id if key else None)
+        record, facts, profile, prior, listed = await self.db(_act_reads, principal, kind, record_id,
+                                                              bool(act.periods), update_id if key else None)
         record = self.visible(principal, kind, record_id, record)
         parties = parties_of(principal, record)
         case = Case(lifecycle, lifecycle.record.model_validate({**record, **facts}))
@@ -153,8 +153,8 @@ class Service:
         request = ActRequest(party=act.party, principal=principal.name, facts=facts, profile=profile,
                              body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
         try:
-            await self.in_time(acts_client.perform(self.client, kind, record_id, act.name, request,  # type: ignore[arg-type]
-                                                   update_id))
+            outcome = await self.in_time(acts_client.perform(self.client, kind, record_id, act.name, request,  # type: ignore[arg-type]
+                                                             update_id))
         except WorkflowUpdateFailedError as exc:
             raise from_failure(exc.cause) from None
         except RPCError as exc:
@@ -164,6 +164,18 @@ class Service:
             raise Problem(503, f"The workflow service did not answer ({exc.status.name}); retry with the "
                           "same Idempotency-Key") from None
         log.info("act accepted", workflow_id=workflow_id(kind, record_id), act=act.name, article=act.article)
+        return await self.answer_after(principal, kind, record_id, listed, outcome)
+
+    async def answer_after(self, principal: Principal, kind: str, record_id: str, listed: list[dict[str, Any]],
+                           outcome: ActOutcome) -> dict[str, Any]:
+        """The record as the caller's act left it, with its acts. From the update's answer where
+        that is everything the answer shows: the record's acts read before the update (`listed`)
+        and this one after them, no other act between (the record's count says so); a post's answer
+        also shows its members and custody. Else read back from the register: one trip more, which
+        was a quarter of the API's cost over the workflow's (bench item 2, bench/RESULTS.md)."""
+        if (kind != "post" and outcome.document is not None and outcome.act is not None
+                and outcome.record_seq == len(listed) + 1):
+            return self.answer(principal, kind, outcome.document, [*listed, outcome.act.model_dump()], None, None)
         return await self.current_view(principal, kind, record_id)
 
     async def settle(self, post_id: str, custody_id: str, attempts: int = 50) -> None:
@@ -226,15 +238,15 @@ class Service:
         request = ActRequest(party=party, principal=principal.name,
                              body=body.model_dump(mode="json", exclude_none=True, by_alias=True))
         try:
-            await self.in_time(acts_client.create(self.client, self.settings.task_queue, kind, record,  # type: ignore[arg-type]
-                                                  act.name, request, update_id, created=created))
+            outcome = await self.in_time(acts_client.create(self.client, self.settings.task_queue, kind, record,  # type: ignore[arg-type]
+                                                            act.name, request, update_id, created=created))
         except WorkflowUpdateFailedError as exc:
             raise from_failure(exc.cause) from None
         except RPCError as exc:
             raise Problem(503, f"The workflow service did not answer ({exc.status.name}); retry with the "
                           "same Idempotency-Key") from None
         log.info("record created", workflow_id=workflow_id(kind, record["id"]), act=act.name, article=act.article)
-        return await self.current_view(principal, kind, record["id"])
+        return await self.answer_after(principal, kind, record["id"], [], outcome)
 
 
 @dataclass
@@ -263,16 +275,18 @@ def _appointment_reads(engine: Any, principal: Principal, post_id: str, update_i
 
 
 def _act_reads(engine: Any, principal: Principal, kind: str, record_id: str, with_profile: bool,
-               update_id: str | None) -> tuple[dict[str, Any] | None, dict[str, Any], Profile | None, dict[str, Any] | None]:
+               update_id: str | None) -> tuple[dict[str, Any] | None, dict[str, Any], Profile | None,
+                                               dict[str, Any] | None, list[dict[str, Any]]]:
     """Before an act: the record, the facts its lifecycle reads (if the caller may see it), the
-    receiving State's profile where the act's effect needs its periods, and the first answer to
-    a retried Idempotency-Key."""
+    receiving State's profile where the act's effect needs its periods, the first answer to a
+    retried Idempotency-Key, and the record's acts (its answer lists them, with the new one)."""
     record = queries.get_record(engine, record_id, kind)
     if record is None or not can_read(principal, record):
-        return None, {}, None, None
+        return None, {}, None, None, []
     facts = acts_client.facts(engine, kind, record)
     profile = Profile.model_validate(queries.get_profile(engine, record["receiving_state"]) or {}) if with_profile else None
-    return record, facts, profile, queries.act_by_id(engine, update_id) if update_id else None
+    return (record, facts, profile, queries.act_by_id(engine, update_id) if update_id else None,
+            queries.acts_of(engine, record_id) if kind != "post" else [])
 
 
 def _view_reads(engine: Any, kind: str, record: dict[str, Any]) -> tuple[

@@ -29,6 +29,23 @@ class ActEntry(BaseModel):
     notices: list[Notice] = []
 
 
+class ListedAct(BaseModel):
+    """An act as a record's answer lists it (`acts_of`): what, by whom, under which article,
+    the state it left the record in, and when."""
+
+    act: str
+    party: str
+    principal: str
+    state_code: str
+    article: str
+    effective_date: date
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, entry: ActEntry) -> ListedAct:
+        """The entry as `acts_of` will list it once recorded."""
+        return cls(act=entry.act, party=entry.party, principal=entry.principal, state_code=str(entry.document["state"]),
+                   article=entry.article, effective_date=entry.effective_date, recorded_at=entry.recorded_at)
 
 
 def record_act(engine: Engine, entry: ActEntry) -> bool:
@@ -115,8 +132,7 @@ def list_records(engine: Engine, kind: str, **filters: str | tuple[str, ...] | N
 
 def acts_of(engine: Engine, record_id: str) -> list[dict[str, Any]]:
     query = (
-        select(acts.c.act, acts.c.party, acts.c.principal, acts.c.state_code, acts.c.article,
-               acts.c.effective_date, acts.c.recorded_at)
+        select(*(acts.c[name] for name in ListedAct.model_fields))
         .where(acts.c.record_id == record_id)
         .order_by(acts.c.record_seq)
     )

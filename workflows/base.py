@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from models.lifecycle import PARTY_NAMES, Act, Case, Context, Lifecycle, Refusal, Start, Tell
     from models.member import Delivery
     from models.profile import Profile
-    from register.queries import ActEntry
+    from register.queries import ActEntry, ListedAct
     from workflows import search
     from workflows.messages import (INVALID, PAST_ACTS_UPDATE, REFUSED, REGISTER_UNAVAILABLE, ActOutcome, ActRequest,
                                     AutomaticAct, PastActs, StartInput)
@@ -303,7 +303,7 @@ class LifecycleWorkflow:
             raise self._undo(before, exc, act, party) from None
         self.created = True
         await self._after(act, entry, self.record)
-        return self._answer()
+        return self._answer(entry)
 
     async def _periods(self, needed: bool, profile: Profile | None) -> dict[str, timedelta]:
         """The receiving State's periods, for acts whose effect sets a deadline: from the profile
@@ -373,8 +373,11 @@ class LifecycleWorkflow:
         self._describe()
         workflow.logger.info("act recorded", extra={"act": act.name, "article": act.article, "record_id": record.id})
 
-    def _answer(self) -> ActOutcome:
-        return ActOutcome(record_id=self.record.id, state=str(self.record.state), record_seq=self.record.acts_count)
+    def _answer(self, entry: ActEntry | None = None) -> ActOutcome:
+        """What the caller learns: with the act's entry, the record as the register now holds it
+        and the act as it is listed, so the API need not read them back."""
+        return ActOutcome(record_id=self.record.id, state=str(self.record.state), record_seq=self.record.acts_count,
+                          document=entry.document if entry else None, act=ListedAct.of(entry) if entry else None)
 
     async def _tell(self, tell: Tell, effective: date, record: Any) -> None:
         """Durable signals to the records that answer to this act (15(1), 27): sent from the

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from models.common import Party
 from models.profile import Profile
+from register.queries import ListedAct
 
 
 class StartInput(BaseModel):
@@ -66,6 +67,11 @@ class ActOutcome(BaseModel):
     record_id: str
     state: str
     record_seq: int
+    # The record as the act left it and the act as the record's answer lists it: the API answers
+    # from these instead of reading the register again (bench item 2). None for a record's past
+    # acts (the import reads nothing back) and from builds before they were sent.
+    document: dict[str, Any] | None = None
+    act: ListedAct | None = None
 
 
 # ApplicationError types the API maps onto HTTP statuses.
