@@ -74,6 +74,9 @@ class Tell:
     related: Callable[[Any], dict[str, Any]] | None = None
     when: Callable[[Any], bool] = lambda record: True
     body: Callable[[Any], dict[str, Any]] = lambda record: {"member_id": record.id}
+    # Where `when` was narrowed: the condition before, which histories recorded then replay with
+    # (workflows/base.py asks a patch, TELL_NARROWED, where the two differ).
+    formerly: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)

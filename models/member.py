@@ -456,7 +456,11 @@ MEMBER = Lifecycle(
             tells=Tell("post", "head-admitted", field="post_id", when=lambda m: m.role == "head")),
         Act("grant-exequatur", Party.RS, "VCCR 12(1)", "The receiving State admits the member by an exequatur.",
             (Route(("awaiting-exequatur", "provisionally-admitted"), "admitted"),), effect=_grant_exequatur,
-            tells=Tell("post", "head-admitted", field="post_id", when=lambda m: m.role == "head")),
+            # A head is admitted once (15(1)): after a provisional admission (Art. 13) the post was
+            # told then, and an acting head designated since stays until the head resumes.
+            tells=Tell("post", "head-admitted", field="post_id",
+                       when=lambda m: m.role == "head" and m.provisionally_admitted_on is None,
+                       formerly=lambda m: m.role == "head")),
         Act("refuse-exequatur", Party.RS, "VCCR 12(2)",
             "The receiving State refuses the exequatur; it need give no reasons.",
             (Route(("awaiting-exequatur",), "refused"), Route(("provisionally-admitted",), "terminated")),

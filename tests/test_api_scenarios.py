@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from temporalio.client import WorkflowExecutionStatus
 
 from settings import get_settings
-from tests.helpers import Ministry, head, relations_and_post
+from tests.helpers import Ministry, days_ago, head, relations_and_post
 
 
 def outbox(record_id: str) -> dict[str, dict]:
@@ -200,6 +200,30 @@ async def test_receiving_state_national_needs_express_consent(http):
     assert member["state"] == "terminated" and member["end_ground"] == "VCCR 22(1), 25(c)"
     # Art. 26 grants the departure window to members other than RS nationals.
     assert member["departure_deadline"] is None and member["privileges"]["ended_on"] == member["functions_ended_on"]
+
+
+async def test_a_head_admitted_provisionally_is_admitted_once_for_the_acting_period(http, env):
+    """VCCR 13, 15(1), 12(1): the provisional admission told the post that its head is admitted;
+    an acting head designated afterwards (the head cannot act) is not ended by the same head's
+    exequatur, and the post is not told a second time."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    mid = (await fra.post(f"/v1/posts/{post['id']}/members", head(effective_date=days_ago(30)), expect=201))["id"]
+    await fra.act("members", mid, "present-instrument", {"presented_on": days_ago(29), "effective_date": days_ago(29)})
+    await wsm.act("members", mid, "admit-provisionally", {"effective_date": days_ago(28)})
+    acting = await fra.act("posts", post["id"], "designate-acting-head", {
+        "person": {"full_name": "Paul Durand", "nationalities": ["FRA"]}, "from": days_ago(20),
+        "notified_by": "diplomatic-mission", "is_consular_officer": True, "effective_date": days_ago(21)})
+    assert acting["acting_head"]["person"]["full_name"] == "Paul Durand"
+    member = await wsm.act("members", mid, "grant-exequatur", {"effective_date": days_ago(10)})
+    assert member["state"] == "admitted" and member["precedence_date"] == days_ago(28)  # 16(2)
+    # The member's workflow answers once its signals are delivered (durable): none went this time.
+    history = await env.client.get_workflow_handle(f"member-{mid}").fetch_history()
+    told = [e for e in history.events if e.HasField("signal_external_workflow_execution_initiated_event_attributes")]
+    assert len(told) == 1  # at the provisional admission only
+    post = await fra.get(f"/v1/posts/{post['id']}")
+    assert post["acting_head"]["person"]["full_name"] == "Paul Durand" and post["acting_head"]["ended_on"] is None
+    assert "head-admitted" not in [a["act"] for a in post["acts"]]
 
 
 async def test_staff_ceiling_set_by_the_receiving_state(http):

@@ -41,6 +41,10 @@ ENGINE = "engine-2026-11"
 ENGINE_PATCHES = frozenset({"bounded-creation-wait", "ui-post-and-role-attributes", "search-attributes-on-change",
                             "tell-related-records", "notices-by-relay", "deliveries-beside-deadlines"})
 
+# A Tell whose `when` was narrowed (models/lifecycle.py `Tell.formerly`): asked for only where the
+# two conditions differ, so most histories never record it.
+TELL_NARROWED = "tell-narrowed"
+
 # What a validator rehearses past acts with, having no register to read the profile from.
 DEFAULT_PERIODS = Profile().periods()
 REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
@@ -361,7 +365,7 @@ class LifecycleWorkflow:
         """What follows an act in the register, from the record as the act left it: the records
         it tells or starts, the deliveries and the Web UI's view."""
         # Histories recorded before acts told other records carry no such signal (patched).
-        if act.tells and act.tells.when(record) and self._patched("tell-related-records"):
+        if act.tells and self._tells(act.tells, record) and self._patched("tell-related-records"):
             await self._tell(act.tells, entry.effective_date, record)
         if act.starts and act.starts.when(record):
             await self._start(act.starts, record)
@@ -378,6 +382,12 @@ class LifecycleWorkflow:
         and the act as it is listed, so the API need not read them back."""
         return ActOutcome(record_id=self.record.id, state=str(self.record.state), record_seq=self.record.acts_count,
                           document=entry.document if entry else None, act=ListedAct.of(entry) if entry else None)
+
+    def _tells(self, tell: Tell, record: Any) -> bool:
+        if tell.when(record):
+            return True
+        # Histories recorded before `when` was narrowed told on the former condition (patched).
+        return tell.formerly is not None and tell.formerly(record) and not workflow.patched(TELL_NARROWED)
 
     async def _tell(self, tell: Tell, effective: date, record: Any) -> None:
         """Durable signals to the records that answer to this act (15(1), 27): sent from the
