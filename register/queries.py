@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Engine, and_, bindparam, func, select, update
 
 from models.common import Notice
 from register.schema import acts, notifications, profiles, records
@@ -71,28 +71,35 @@ def record_acts(engine: Engine, entries: list[ActEntry]) -> int:
     return written
 
 
+# The write path's statements, built once: an act's write executes them with its values. Built
+# per call, SQLAlchemy's construction and cache-key work was two thirds of the register write's
+# Python time (py-spy of the import, bench item 6; bench/RESULTS.md).
+_ACT_RECORDED = select(acts.c.seq).where(acts.c.act_id == bindparam("act_id"))
+_LAST_RECORD_SEQ = select(func.max(acts.c.record_seq)).where(acts.c.record_id == bindparam("record_id"))
+_INSERT_ACT = acts.insert()
+_INSERT_NOTICE = notifications.insert()
+_UPDATE_RECORD = update(records).where(records.c.id == bindparam("record_key"))  # SET: the values given
+_INSERT_RECORD = records.insert()
+
+
 def _append(conn, entry: ActEntry) -> bool:  # type: ignore[no-untyped-def]
-    if conn.execute(select(acts.c.seq).where(acts.c.act_id == entry.act_id)).first():
+    if conn.execute(_ACT_RECORDED, {"act_id": entry.act_id}).first():
         return False
     doc = entry.document
-    last = conn.execute(select(func.max(acts.c.record_seq)).where(acts.c.record_id == entry.record_id)).scalar()
-    conn.execute(
-        acts.insert().values(
-            act_id=entry.act_id, record_id=entry.record_id, record_seq=(last or 0) + 1,
-            act=entry.act, party=entry.party, principal=entry.principal,
-            state_code=str(doc["state"]), article=entry.article,
-            effective_date=entry.effective_date, recorded_at=entry.recorded_at,
-            body=entry.body, document=doc,
-        )
-    )
-    for notice in entry.notices:
-        conn.execute(
-            notifications.insert().values(
-                id=notice.id, record_id=notice.record_id, recipient=notice.recipient,
-                article=notice.article, document=notice.model_dump(mode="json"),
-                created_at=entry.recorded_at,
-            )
-        )
+    last = conn.execute(_LAST_RECORD_SEQ, {"record_id": entry.record_id}).scalar()
+    conn.execute(_INSERT_ACT, {
+        "act_id": entry.act_id, "record_id": entry.record_id, "record_seq": (last or 0) + 1,
+        "act": entry.act, "party": entry.party, "principal": entry.principal,
+        "state_code": str(doc["state"]), "article": entry.article,
+        "effective_date": entry.effective_date, "recorded_at": entry.recorded_at,
+        "body": entry.body, "document": doc,
+    })
+    if entry.notices:
+        conn.execute(_INSERT_NOTICE, [{
+            "id": notice.id, "record_id": notice.record_id, "recipient": notice.recipient,
+            "article": notice.article, "document": notice.model_dump(mode="json"),
+            "created_at": entry.recorded_at,
+        } for notice in entry.notices])
     return True
 
 
@@ -105,8 +112,8 @@ def _upsert_record(conn, entry: ActEntry) -> None:  # type: ignore[no-untyped-de
     )
     if entry.kind == "relations":
         values["sending_state"], values["receiving_state"] = doc["states"]
-    if not conn.execute(update(records).where(records.c.id == entry.record_id).values(**values)).rowcount:
-        conn.execute(records.insert().values(id=entry.record_id, **values))
+    if not conn.execute(_UPDATE_RECORD, {"record_key": entry.record_id, **values}).rowcount:
+        conn.execute(_INSERT_RECORD, {"id": entry.record_id, **values})
 
 
 def get_record(engine: Engine, record_id: str, kind: str | None = None) -> dict[str, Any] | None:
