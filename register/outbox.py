@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, false, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, false, or_, select, update
 
 from register.schema import notifications, records
 
@@ -76,10 +76,14 @@ def release(engine: Engine, token: str, notice_ids: list[str], retry_at: datetim
                      .values(claimed_by=None, claimed_until=retry_at, attempts=notifications.c.attempts + 1))
 
 
+_MARK_REPORTED = (update(notifications)
+                  .where(notifications.c.id == bindparam("notice_id"), notifications.c.reported_at.is_(None))
+                  .values(reported_at=bindparam("at")))
+
+
 def mark_reported(engine: Engine, notice_id: str, at: datetime) -> None:
     with engine.begin() as conn:
-        conn.execute(update(notifications).where(notifications.c.id == notice_id, notifications.c.reported_at.is_(None))
-                     .values(reported_at=at))
+        conn.execute(_MARK_REPORTED, {"notice_id": notice_id, "at": at})  # built once, as queries' writes
 
 
 def backoff(attempts: int) -> timedelta:

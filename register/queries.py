@@ -202,15 +202,17 @@ def notification(engine: Engine, notice_id: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+_MARK_DELIVERED = (update(notifications)
+                   .where(and_(notifications.c.id == bindparam("notice_id"), notifications.c.delivered_at.is_(None)))
+                   .values(delivered_at=bindparam("at"), channel=bindparam("via")))
+_DELIVERED_AT = select(notifications.c.delivered_at).where(notifications.c.id == bindparam("notice_id"))
+
+
 def mark_delivered(engine: Engine, notice_id: str, channel: str, at: datetime) -> datetime:
     """Record the first delivery; a second call keeps and returns the first time."""
     with engine.begin() as conn:
-        conn.execute(
-            update(notifications)
-            .where(and_(notifications.c.id == notice_id, notifications.c.delivered_at.is_(None)))
-            .values(delivered_at=at, channel=channel)
-        )
-        stored = conn.execute(select(notifications.c.delivered_at).where(notifications.c.id == notice_id)).scalar_one()
+        conn.execute(_MARK_DELIVERED, {"notice_id": notice_id, "at": at, "via": channel})
+        stored = conn.execute(_DELIVERED_AT, {"notice_id": notice_id}).scalar_one()
     return stored if stored.tzinfo else stored.replace(tzinfo=UTC)
 
 
