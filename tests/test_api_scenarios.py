@@ -224,6 +224,10 @@ async def test_a_head_admitted_provisionally_is_admitted_once_for_the_acting_per
     post = await fra.get(f"/v1/posts/{post['id']}")
     assert post["acting_head"]["person"]["full_name"] == "Paul Durand" and post["acting_head"]["ended_on"] is None
     assert "head-admitted" not in [a["act"] for a in post["acts"]]
+    # The acting period ends when the head resumes (15(1)), as the sending State notifies.
+    post = await fra.act("posts", post["id"], "end-acting-head", {"effective_date": days_ago(2)})
+    assert post["acting_head"] is None
+    assert post["past_acting_heads"][-1]["end_basis"] == "VCCR 15(1): the head resumed"
 
 
 async def test_staff_ceiling_set_by_the_receiving_state(http):
