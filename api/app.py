@@ -134,7 +134,7 @@ class Service:
         lifecycle, _, _ = KINDS[kind]
         update_id = derived_id(principal, f"{kind}/{record_id}/{act.name}", key)
         # One register trip for every read before the update (the record, its lifecycle's facts,
-        # a retry's first answer); each trip through the thread pool costs more than the read.
+        # a retry's first answer, the acts its answer lists); each trip costs more than the read.
         record, facts, profile, prior, listed = await self.db(_act_reads, principal, kind, record_id,
                                                               bool(act.periods), update_id if key else None)
         record = self.visible(principal, kind, record_id, record)
