@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from models.lifecycle import Refusal
 from models.profile import Profile
 from register import outbox, queries
 from register.db import engine_for
@@ -16,10 +21,26 @@ def _engine():  # type: ignore[no-untyped-def]
     return engine_for(get_settings().effective_database_url)
 
 
+# The type of a refusal the register makes as it records (VCCR 20's ceiling, register/queries.py):
+# not retried, and the workflow refuses the act with its article as it refuses any other.
+REGISTER_REFUSED = "RegisterRefused"
+
+
+@contextmanager
+def refusals_not_retried() -> Iterator[None]:
+    try:
+        yield
+    except Refusal as refusal:
+        raise ApplicationError(refusal.detail, {"status": refusal.status, "article": refusal.article,
+                                                "state": refusal.state},
+                               type=REGISTER_REFUSED, non_retryable=True) from None
+
+
 @activity.defn(name="record-act")
 def record_act(entry: ActEntry) -> bool:
     """Append an accepted act to the register (idempotent by the update id)."""
-    written = queries.record_act(_engine(), entry)
+    with refusals_not_retried():
+        written = queries.record_act(_engine(), entry)
     if written and entry.notices:
         outbox.queued()  # this process's relay delivers them now rather than at its next look
     return written
@@ -29,7 +50,8 @@ def record_act(entry: ActEntry) -> bool:
 def record_acts(entries: list[ActEntry]) -> int:
     """Append one record's acts in order in one transaction (an import's row; idempotent by
     each act's id)."""
-    written = queries.record_acts(_engine(), entries)
+    with refusals_not_retried():
+        written = queries.record_acts(_engine(), entries)
     if written and any(entry.notices for entry in entries):
         outbox.queued()
     return written

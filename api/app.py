@@ -33,7 +33,8 @@ from api.auth import Principal, caller, can_read, load_tokens, parties_of
 from api.problems import Problem
 from models.common import ActBody, Party, StateCode
 from models.lifecycle import Act, Case, Lifecycle, mermaid
-from models.member import MEMBER, Appointment, Member, StatusCertificate, appointment_refusal, certificate, new_member
+from models.member import (FUNCTIONS_ENDED, MEMBER, Appointment, Member, StatusCertificate, appointment_refusal,
+                           certificate, new_member)
 from models.precedence import Entry, MemberFacts, PostFacts, listed_on, order
 from models.post import (CHILD_CLASSIFICATIONS, PARENT_CLASSIFICATIONS, POST, ActingHead, OfficerOrder,
                          OfficerPrecedence, Post, PostRequest)
@@ -57,7 +58,6 @@ KINDS: dict[str, tuple[Lifecycle[Any], Any, str]] = {
     "member": (MEMBER, MemberWorkflow, "/v1/members/{record_id}"),
     "custody": (CUSTODY, CustodyWorkflow, "/v1/custody/{record_id}"),
 }
-ENDED_MEMBER_STATES = ("refused", "unacceptable", "withdrawn", "terminated", "departed", "period-expired")
 
 
 def derived_id(principal: Principal, scope: str, key: str | None) -> str:
@@ -121,7 +121,7 @@ class Service:
         out["acts"] = acts
         out["allowed_acts"] = case.allowed(parties_of(principal, record))
         if kind == "post":
-            heads = [m for m in members or [] if m["role"] == "head" and m["state"] not in ENDED_MEMBER_STATES]
+            heads = [m for m in members or [] if m["role"] == "head" and m["state"] not in FUNCTIONS_ENDED]
             out["head"] = ({"member_id": heads[-1]["id"], "class": heads[-1].get("class"),
                             "state": heads[-1]["state"]} if heads else None)
             if custody:  # the handover's acts are asked for on the post (API.md)
@@ -269,7 +269,7 @@ def _appointment_reads(engine: Any, principal: Principal, post_id: str, update_i
     return AppointmentReads(
         post, queries.act_by_id(engine, update_id) if update_id else None, acts_client.facts(engine, "post", post),
         queries.get_profile(engine, post["receiving_state"]),
-        queries.count_members_in_functions(engine, post_id, ENDED_MEMBER_STATES),
+        queries.count_members_in_functions(engine, post_id),
         acts_client.facts(engine, "member", {"sending_state": post["sending_state"],
                                              "receiving_state": post["receiving_state"]}))
 

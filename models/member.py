@@ -139,8 +139,22 @@ def appointment_refusal(
     if (request.instrument == "notification") and not profile.notification_replaces_commission:
         return Refusal("The receiving State has not agreed that a notification replaces the commission",
                        "VCCR 11(3)", state)
-    ceiling = profile.staff_ceiling.get(post.id)
-    if ceiling is not None and active_members >= ceiling:
+    return staff_ceiling_refusal(post.id, profile, active_members, state)
+
+
+# Members whose functions have ended: they no longer count against a staff ceiling (VCCR 20).
+FUNCTIONS_ENDED: tuple[str, ...] = tuple(s.value for s in (
+    MemberState.REFUSED, MemberState.UNACCEPTABLE, MemberState.WITHDRAWN, MemberState.TERMINATED,
+    MemberState.DEPARTED, MemberState.PERIOD_EXPIRED))
+
+
+def staff_ceiling_refusal(post_id: str, profile: Profile, members_in_functions: int,
+                          state: str = "open") -> Refusal | None:
+    """VCCR 20: a new member beyond the receiving State's ceiling for the post is refused. Asked
+    before the workflow starts (`appointment_refusal`) and again by the register as it records
+    the appointment, where two appointments at once cannot both pass (register/queries.py)."""
+    ceiling = profile.staff_ceiling.get(post_id)
+    if ceiling is not None and members_in_functions >= ceiling:
         return Refusal(f"The post's staff is at the ceiling of {ceiling} set by the receiving State",
                        "VCCR 20", state)
     return None

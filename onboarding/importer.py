@@ -40,8 +40,6 @@ from workflows.messages import PAST_ACTS_UPDATE, PastAct, PastActs
 # Update ids hash the natural keys under this name, not the file's: a renamed or corrected file
 # reaches the same records and the same Updates.
 KEYS = "import"
-# Members whose functions ended do not count against a staff ceiling (as the API counts them).
-ENDED_MEMBER_STATES = ("refused", "unacceptable", "withdrawn", "terminated", "departed", "period-expired")
 # A member's acts in the order the law has them, for acts dated the same day.
 MEMBER_ACTS = (("present-instrument", "commission_presented_on"), ("admit-provisionally", "provisionally_admitted_on"),
                ("grant-exequatur", "exequatur_on"), ("consent-nationality", "nationality_consent_on"),
@@ -175,7 +173,7 @@ def _member_reads(engine: Any, update_ids: list[str], post_id: str) -> tuple[set
     """In one trip: which of a member's acts the register holds, and the post's members in
     functions (VCCR 20's ceiling)."""
     return (queries.recorded_act_ids(engine, update_ids),
-            queries.count_members_in_functions(engine, post_id, ENDED_MEMBER_STATES))
+            queries.count_members_in_functions(engine, post_id))
 
 
 class Importer:

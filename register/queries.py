@@ -9,6 +9,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, and_, bindparam, func, select, update
 
 from models.common import Notice
+from models.member import FUNCTIONS_ENDED, staff_ceiling_refusal
+from models.profile import Profile
 from register.schema import acts, notifications, profiles, records
 
 
@@ -80,6 +82,13 @@ _INSERT_ACT = acts.insert()
 _INSERT_NOTICE = notifications.insert()
 _UPDATE_RECORD = update(records).where(records.c.id == bindparam("record_key"))  # SET: the values given
 _INSERT_RECORD = records.insert()
+# A member's appointment holds its post's row for the rest of the transaction (an UPDATE that
+# changes nothing: a row lock on PostgreSQL, the write lock on SQLite, whose driver begins the
+# transaction at the first write), so the count below sees every appointment committed before.
+_HOLD_POST = update(records).where(records.c.id == bindparam("post_key")).values(updated_at=records.c.updated_at)
+_MEMBERS_IN_FUNCTIONS = select(func.count()).select_from(records).where(
+    records.c.kind == "member", records.c.post_id == bindparam("post_id"), records.c.state.not_in(FUNCTIONS_ENDED))
+_PROFILE = select(profiles.c.document).where(profiles.c.state == bindparam("state"))
 
 
 def _append(conn, entry: ActEntry) -> bool:  # type: ignore[no-untyped-def]
@@ -87,6 +96,8 @@ def _append(conn, entry: ActEntry) -> bool:  # type: ignore[no-untyped-def]
         return False
     doc = entry.document
     last = conn.execute(_LAST_RECORD_SEQ, {"record_id": entry.record_id}).scalar()
+    if last is None and entry.kind == "member":
+        _within_staff_ceiling(conn, doc)
     conn.execute(_INSERT_ACT, {
         "act_id": entry.act_id, "record_id": entry.record_id, "record_seq": (last or 0) + 1,
         "act": entry.act, "party": entry.party, "principal": entry.principal,
@@ -101,6 +112,21 @@ def _append(conn, entry: ActEntry) -> bool:  # type: ignore[no-untyped-def]
             "created_at": entry.recorded_at,
         } for notice in entry.notices])
     return True
+
+
+def _within_staff_ceiling(conn, member: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    """VCCR 20 where it cannot be raced: the API and the import refuse an appointment beyond the
+    post's ceiling before its workflow starts, but two appointments at once both pass that check.
+    Raises the Refusal; the transaction then records nothing."""
+    stored = conn.execute(_PROFILE, {"state": member["receiving_state"]}).scalar()
+    profile = Profile.model_validate(stored or {})
+    if member["post_id"] not in profile.staff_ceiling:
+        return  # most posts have no ceiling: nothing to hold
+    conn.execute(_HOLD_POST, {"post_key": member["post_id"]})
+    in_functions = conn.execute(_MEMBERS_IN_FUNCTIONS, {"post_id": member["post_id"]}).scalar_one()
+    refusal = staff_ceiling_refusal(member["post_id"], profile, in_functions)
+    if refusal is not None:
+        raise refusal
 
 
 def _upsert_record(conn, entry: ActEntry) -> None:  # type: ignore[no-untyped-def]
@@ -163,12 +189,10 @@ def recorded_act_ids(engine: Engine, act_ids: list[str]) -> set[str]:
         return set(conn.execute(select(acts.c.act_id).where(acts.c.act_id.in_(act_ids))).scalars())
 
 
-def count_members_in_functions(engine: Engine, post_id: str, exclude_states: tuple[str, ...]) -> int:
-    query = select(func.count()).select_from(records).where(
-        and_(records.c.kind == "member", records.c.post_id == post_id, records.c.state.not_in(exclude_states))
-    )
+def count_members_in_functions(engine: Engine, post_id: str) -> int:
+    """The post's members whose functions have not ended (VCCR 20's ceiling counts them)."""
     with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+        return int(conn.execute(_MEMBERS_IN_FUNCTIONS, {"post_id": post_id}).scalar_one())
 
 
 def get_profile(engine: Engine, state: str) -> dict[str, Any] | None:

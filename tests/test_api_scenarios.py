@@ -250,6 +250,29 @@ async def test_staff_ceiling_set_by_the_receiving_state(http):
     assert (await http.put("/v1/profiles/WSM", json=profile, headers=admin.headers)).status_code == 200
 
 
+async def test_appointments_at_once_stay_within_the_staff_ceiling(http):
+    """VCCR 20 under a burst: four appointments sent together all pass the API's check (one
+    place left), and the register, checking again as it records, lets one in. The others are
+    refused with the article, as the check before the workflow would have refused them."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    profile = await wsm.get("/v1/profiles/WSM")
+    profile["staff_ceiling"] = {post["id"]: 2}
+    assert (await http.put("/v1/profiles/WSM", json=profile, headers=wsm.headers)).status_code == 200
+    try:
+        await fra.post(f"/v1/posts/{post['id']}/members", head(), expect=201)
+        staff = {"role": "employee", "category": "career", "person": {"full_name": "C D", "nationalities": ["FRA"]}}
+        answers = await asyncio.gather(*(http.post(f"/v1/posts/{post['id']}/members", json=staff, headers=fra.headers)
+                                         for _ in range(4)))
+        assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
+        assert {a.json()["article"] for a in answers if a.status_code == 409} == {"VCCR 20"}
+        members = await fra.get(f"/v1/posts/{post['id']}/members")
+        assert len(members) == 2  # nothing recorded of the refused appointments
+    finally:
+        profile["staff_ceiling"] = {}
+        assert (await http.put("/v1/profiles/WSM", json=profile, headers=wsm.headers)).status_code == 200
+
+
 async def test_who_may_act_and_read(http):
     """API.md: 401 unknown token, 403 the other party's act, 404 for a stranger, auditor reads only."""
     fra, wsm, nzl, audit = (Ministry(http, t) for t in ("tok-fra", "tok-wsm", "tok-nzl", "tok-audit"))

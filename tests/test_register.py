@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from models.common import Notice
+from models.lifecycle import Refusal
 from register import queries
 from register.db import engine_for, migrate
 from register.queries import ActEntry
@@ -86,8 +90,61 @@ def test_profiles_and_members_in_functions(engine):
     queries.put_profile(engine, "WSM", {"recall_period": "P20D"})
     assert queries.get_profile(engine, "WSM") == {"recall_period": "P20D"}
     queries.record_act(engine, entry(1, "appoint", "appointed"))
-    assert queries.count_members_in_functions(engine, "P-1", ("departed",)) == 1
-    assert queries.count_members_in_functions(engine, "P-1", ("appointed",)) == 0
+    assert queries.count_members_in_functions(engine, "P-1") == 1
+    queries.record_act(engine, entry(2, "depart", "departed"))
+    assert queries.count_members_in_functions(engine, "P-1") == 0  # functions ended (VCCR 20 counts no more)
+
+
+def appointment(member_id: str, state: str = "appointed", act_id: str | None = None) -> ActEntry:
+    document = {"id": member_id, "post_id": "P-1", "sending_state": "FRA", "receiving_state": "WSM",
+                "role": "employee", "state": state, "acts_count": 1}
+    return ActEntry(act_id=act_id or f"appoint-{member_id}", kind="member", record_id=member_id, act="appoint",
+                    party="SS", principal="state:FRA", article="VCCR 19(1)", effective_date=date(2026, 1, 1),
+                    recorded_at=datetime(2026, 1, 1, tzinfo=UTC), body={}, document=document)
+
+
+def a_post_with_a_ceiling(engine, ceiling: int) -> None:  # type: ignore[no-untyped-def]
+    post = {"id": "P-1", "sending_state": "FRA", "receiving_state": "WSM", "state": "open"}
+    queries.record_act(engine, ActEntry(
+        act_id="establish-P-1", kind="post", record_id="P-1", act="request-post", party="SS", principal="state:FRA",
+        article="VCCR 4(1)", effective_date=date(2026, 1, 1), recorded_at=datetime(2026, 1, 1, tzinfo=UTC), body={},
+        document=post))
+    queries.put_profile(engine, "WSM", {"staff_ceiling": {"P-1": ceiling}})
+
+
+def test_the_register_refuses_an_appointment_beyond_the_staff_ceiling(engine):
+    """VCCR 20, checked again as the appointment is recorded: nothing of the refused member is
+    written; a retried write of an appointment already recorded is not refused; a member whose
+    functions ended frees the place."""
+    a_post_with_a_ceiling(engine, 1)
+    assert queries.record_act(engine, appointment("M-1")) is True
+    with pytest.raises(Refusal) as refused:
+        queries.record_act(engine, appointment("M-2"))
+    assert refused.value.article == "VCCR 20" and "ceiling of 1" in refused.value.detail
+    assert queries.get_record(engine, "M-2") is None and queries.acts_of(engine, "M-2") == []
+    assert queries.record_act(engine, appointment("M-1")) is False  # a retry after a crash
+    queries.record_act(engine, appointment("M-1", "withdrawn", act_id="withdraw-M-1"))
+    assert queries.record_act(engine, appointment("M-2")) is True
+
+
+def test_appointments_at_once_stay_within_the_staff_ceiling(engine):
+    """Two ministries' clerks, or two API processes, appointing at the same moment: each passed
+    the API's check before either was recorded; the register lets only the ceiling's number in."""
+    a_post_with_a_ceiling(engine, 2)
+    clerks = 6
+    start = threading.Barrier(clerks)
+
+    def appoint(n: int) -> str:
+        start.wait()
+        try:
+            return "recorded" if queries.record_act(engine, appointment(f"M-{n}")) else "repeated"
+        except Refusal as refusal:
+            return refusal.article
+
+    with ThreadPoolExecutor(clerks) as pool:
+        outcomes = list(pool.map(appoint, range(clerks)))
+    assert sorted(outcomes) == ["VCCR 20"] * 4 + ["recorded"] * 2
+    assert queries.count_members_in_functions(engine, "P-1") == 2
 
 
 def test_migrations_are_idempotent(engine):

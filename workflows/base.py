@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from activities.notifications import DeliveryResult, deliver_notifications
-    from activities.register import read_profile, record_act, record_acts
+    from activities.register import REGISTER_REFUSED, read_profile, record_act, record_acts
     from models.common import ActBody, Party
     from activities.register import RelatedIds, RelatedQuery, related_records
     from models.lifecycle import PARTY_NAMES, Act, Case, Context, Lifecycle, Refusal, Start, Tell
@@ -351,6 +351,11 @@ class LifecycleWorkflow:
             return refused(exc, self.case.allowed([party]))
         if isinstance(exc, ApplicationError):  # a refusal of one of a record's past acts
             return exc
+        if isinstance(exc, ActivityError) and isinstance(exc.cause, ApplicationError) \
+                and exc.cause.type == REGISTER_REFUSED:  # the register's own check as it records (VCCR 20)
+            details = exc.cause.details[0]
+            return refused(Refusal(exc.cause.message, details["article"], details["state"], details["status"]),
+                           self.case.allowed([party]))
         if isinstance(exc, ActivityError):
             return ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
                                     {"status": 503}, type=REGISTER_UNAVAILABLE)
