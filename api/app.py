@@ -263,15 +263,16 @@ def _appointment_reads(engine: Any, principal: Principal, post_id: str, update_i
     """Before an appointment, in one register trip: the post and its facts, a retry's first answer,
     the receiving State's profile, the members in functions (VCCR 20), and the facts the new
     member's lifecycle reads (its States are the post's)."""
-    post = queries.get_record(engine, post_id, "post")
-    if post is None or not can_read(principal, post):
-        return AppointmentReads(None)
-    return AppointmentReads(
-        post, queries.act_by_id(engine, update_id) if update_id else None, acts_client.facts(engine, "post", post),
-        queries.get_profile(engine, post["receiving_state"]),
-        queries.count_members_in_functions(engine, post_id),
-        acts_client.facts(engine, "member", {"sending_state": post["sending_state"],
-                                             "receiving_state": post["receiving_state"]}))
+    with engine.connect() as conn:
+        post = queries.get_record(conn, post_id, "post")
+        if post is None or not can_read(principal, post):
+            return AppointmentReads(None)
+        return AppointmentReads(
+            post, queries.act_by_id(conn, update_id) if update_id else None, acts_client.facts(conn, "post", post),
+            queries.get_profile(conn, post["receiving_state"]),
+            queries.count_members_in_functions(conn, post_id),
+            acts_client.facts(conn, "member", {"sending_state": post["sending_state"],
+                                               "receiving_state": post["receiving_state"]}))
 
 
 def _act_reads(engine: Any, principal: Principal, kind: str, record_id: str, with_profile: bool,
@@ -280,13 +281,14 @@ def _act_reads(engine: Any, principal: Principal, kind: str, record_id: str, wit
     """Before an act: the record, the facts its lifecycle reads (if the caller may see it), the
     receiving State's profile where the act's effect needs its periods, the first answer to a
     retried Idempotency-Key, and the record's acts (its answer lists them, with the new one)."""
-    record = queries.get_record(engine, record_id, kind)
-    if record is None or not can_read(principal, record):
-        return None, {}, None, None, []
-    facts = acts_client.facts(engine, kind, record)
-    profile = Profile.model_validate(queries.get_profile(engine, record["receiving_state"]) or {}) if with_profile else None
-    return (record, facts, profile, queries.act_by_id(engine, update_id) if update_id else None,
-            queries.acts_of(engine, record_id) if kind != "post" else [])
+    with engine.connect() as conn:  # one checkout for the trip's reads
+        record = queries.get_record(conn, record_id, kind)
+        if record is None or not can_read(principal, record):
+            return None, {}, None, None, []
+        facts = acts_client.facts(conn, kind, record)
+        profile = Profile.model_validate(queries.get_profile(conn, record["receiving_state"]) or {}) if with_profile else None
+        return (record, facts, profile, queries.act_by_id(conn, update_id) if update_id else None,
+                queries.acts_of(conn, record_id) if kind != "post" else [])
 
 
 def _view_reads(engine: Any, kind: str, record: dict[str, Any]) -> tuple[
@@ -303,10 +305,11 @@ def _view_reads(engine: Any, kind: str, record: dict[str, Any]) -> tuple[
 
 def _current_view_reads(engine: Any, kind: str, record_id: str, principal: Principal | None = None) -> tuple[Any, ...]:
     """The record by id and `_view_reads`; with a principal, nothing more where it may not see it."""
-    record = queries.get_record(engine, record_id, kind)
-    if principal is not None and (record is None or not can_read(principal, record)):
-        return None, [], None, None
-    return (record, *_view_reads(engine, kind, record))  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        record = queries.get_record(conn, record_id, kind)
+        if principal is not None and (record is None or not can_read(principal, record)):
+            return None, [], None, None
+        return (record, *_view_reads(conn, kind, record))  # type: ignore[arg-type]
 
 
 def from_failure(cause: BaseException | None) -> Problem:

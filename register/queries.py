@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, and_, bindparam, func, select, update
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 
 from models.common import Notice
 from models.member import FUNCTIONS_ENDED, staff_ceiling_refusal
@@ -142,16 +145,36 @@ def _upsert_record(conn, entry: ActEntry) -> None:  # type: ignore[no-untyped-de
         conn.execute(_INSERT_RECORD, {"id": entry.record_id, **values})
 
 
-def get_record(engine: Engine, record_id: str, kind: str | None = None) -> dict[str, Any] | None:
-    query = select(records.c.document).where(records.c.id == record_id)
-    if kind:
-        query = query.where(records.c.kind == kind)
-    with engine.connect() as conn:
-        row = conn.execute(query).first()
+# Reads take an engine, or the connection of a caller making several reads in one trip (the
+# API's reads before an act, api/app.py): one checkout instead of one per read.
+Bind: TypeAlias = Engine | Connection
+
+
+@contextmanager
+def _reading(bind: Bind) -> Iterator[Connection]:
+    if isinstance(bind, Connection):
+        yield bind
+    else:
+        with bind.connect() as conn:
+            yield conn
+
+
+# The reads every act makes, built once as the writes are (bench item 2).
+_RECORD = select(records.c.document).where(records.c.id == bindparam("record_id"))
+_RECORD_OF_KIND = _RECORD.where(records.c.kind == bindparam("kind"))
+_ACTS_OF = (select(*(acts.c[name] for name in ListedAct.model_fields))
+            .where(acts.c.record_id == bindparam("record_id")).order_by(acts.c.record_seq))
+_ACT_BY_ID = select(acts.c.record_id, acts.c.document).where(acts.c.act_id == bindparam("act_id"))
+
+
+def get_record(bind: Bind, record_id: str, kind: str | None = None) -> dict[str, Any] | None:
+    with _reading(bind) as conn:
+        row = (conn.execute(_RECORD_OF_KIND, {"record_id": record_id, "kind": kind}) if kind
+               else conn.execute(_RECORD, {"record_id": record_id})).first()
     return dict(row.document) if row else None
 
 
-def list_records(engine: Engine, kind: str, **filters: str | tuple[str, ...] | None) -> list[dict[str, Any]]:
+def list_records(bind: Bind, kind: str, **filters: str | tuple[str, ...] | None) -> list[dict[str, Any]]:
     """Records of a kind; a filter is a value, or a tuple of values any of which matches."""
     query = select(records.c.document).where(records.c.kind == kind)
     for name, value in filters.items():
@@ -159,27 +182,22 @@ def list_records(engine: Engine, kind: str, **filters: str | tuple[str, ...] | N
             query = query.where(getattr(records.c, name).in_(value))
         elif value is not None:
             query = query.where(getattr(records.c, name) == value)
-    with engine.connect() as conn:
+    with _reading(bind) as conn:
         return [dict(r.document) for r in conn.execute(query.order_by(records.c.id))]
 
 
-def acts_of(engine: Engine, record_id: str) -> list[dict[str, Any]]:
-    query = (
-        select(*(acts.c[name] for name in ListedAct.model_fields))
-        .where(acts.c.record_id == record_id)
-        .order_by(acts.c.record_seq)
-    )
-    with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(query)]
+def acts_of(bind: Bind, record_id: str) -> list[dict[str, Any]]:
+    with _reading(bind) as conn:
+        rows = [dict(r._mapping) for r in conn.execute(_ACTS_OF, {"record_id": record_id})]
     for row in rows:  # SQLite hands back naive datetimes; the register writes UTC
         if row["recorded_at"].tzinfo is None:
             row["recorded_at"] = row["recorded_at"].replace(tzinfo=UTC)
     return rows
 
 
-def act_by_id(engine: Engine, act_id: str) -> dict[str, Any] | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(acts.c.record_id, acts.c.document).where(acts.c.act_id == act_id)).first()
+def act_by_id(bind: Bind, act_id: str) -> dict[str, Any] | None:
+    with _reading(bind) as conn:
+        row = conn.execute(_ACT_BY_ID, {"act_id": act_id}).first()
     return dict(row._mapping) if row else None
 
 
@@ -189,15 +207,15 @@ def recorded_act_ids(engine: Engine, act_ids: list[str]) -> set[str]:
         return set(conn.execute(select(acts.c.act_id).where(acts.c.act_id.in_(act_ids))).scalars())
 
 
-def count_members_in_functions(engine: Engine, post_id: str) -> int:
+def count_members_in_functions(bind: Bind, post_id: str) -> int:
     """The post's members whose functions have not ended (VCCR 20's ceiling counts them)."""
-    with engine.connect() as conn:
+    with _reading(bind) as conn:
         return int(conn.execute(_MEMBERS_IN_FUNCTIONS, {"post_id": post_id}).scalar_one())
 
 
-def get_profile(engine: Engine, state: str) -> dict[str, Any] | None:
-    with engine.connect() as conn:
-        row = conn.execute(select(profiles.c.document).where(profiles.c.state == state)).first()
+def get_profile(bind: Bind, state: str) -> dict[str, Any] | None:
+    with _reading(bind) as conn:
+        row = conn.execute(_PROFILE, {"state": state}).first()
     return dict(row.document) if row else None
 
 

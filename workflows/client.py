@@ -12,7 +12,6 @@ import hashlib
 import uuid
 from typing import Any
 
-from sqlalchemy import Engine
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
@@ -47,7 +46,7 @@ def new_member_id(update_id: str) -> str:
     return f"M-{update_id[:12].upper()}"  # no name in an id: ids are stored in clear (STYLE.md)
 
 
-def facts(engine: Engine, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, Any]:
     """The register's current facts a lifecycle declares it reads (`Lifecycle.facts`), sent with
     every act: whether SS keeps a diplomatic mission in RS, the profile's 15(2) choice, severance,
     SS's other open posts (27(2)(a))."""
