@@ -36,19 +36,29 @@ def _pending(reported: tuple[str, ...]) -> Any:
     return or_(notifications.c.delivered_at.is_(None), told)
 
 
-def claim(engine: Engine, token: str, now: datetime, lease: timedelta, limit: int,
-          reported: tuple[str, ...] = (), record_id: str | None = None) -> list[dict[str, Any]]:
-    """Claim up to `limit` pending notices under `token` until `now + lease`, a record's
-    notices together: none of a record whose earlier notice another relay holds."""
-    pending = _pending(reported)
-    free = or_(notifications.c.claimed_until.is_(None), notifications.c.claimed_until < now)
+def _free(now: datetime) -> Any:
+    return or_(notifications.c.claimed_until.is_(None), notifications.c.claimed_until < now)
+
+
+def claimable(now: datetime, limit: int, reported: tuple[str, ...] = (), record_id: str | None = None) -> Any:
+    """The ids a claim takes: pending, free, of no record whose earlier notice another relay
+    holds, oldest first. Both kinds of pending read by index (ix_notifications_pending and
+    ix_notifications_to_report): a claim follows every act that queues a notice."""
+    pending, free = _pending(reported), _free(now)
     held_elsewhere = select(notifications.c.record_id).where(pending, ~free)
     mine = [pending, free, notifications.c.record_id.not_in(held_elsewhere)]
     if record_id is not None:
         mine.append(notifications.c.record_id == record_id)
+    return select(notifications.c.id).where(*mine).order_by(notifications.c.created_at, notifications.c.id).limit(limit)
+
+
+def claim(engine: Engine, token: str, now: datetime, lease: timedelta, limit: int,
+          reported: tuple[str, ...] = (), record_id: str | None = None) -> list[dict[str, Any]]:
+    """Claim up to `limit` pending notices under `token` until `now + lease`, a record's
+    notices together: none of a record whose earlier notice another relay holds."""
+    pending, free = _pending(reported), _free(now)
     with engine.begin() as conn:
-        ids = [r.id for r in conn.execute(
-            select(notifications.c.id).where(*mine).order_by(notifications.c.created_at, notifications.c.id).limit(limit))]
+        ids = [r.id for r in conn.execute(claimable(now, limit, reported, record_id))]
         if not ids:
             return []
         # The conditions again: a relay that claimed the same rows meanwhile wins them.

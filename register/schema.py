@@ -70,4 +70,5 @@ notifications = Table(
     # When the record was told of the delivery (R14: the service records when it notified).
     Column("reported_at", DateTime(timezone=True)),
     Index("ix_notifications_pending", "delivered_at", "created_at"),
+    Index("ix_notifications_to_report", "recipient", "reported_at"),  # migration 0004
 )

@@ -150,7 +150,7 @@ def test_appointments_at_once_stay_within_the_staff_ceiling(engine):
 def test_migrations_are_idempotent(engine):
     migrate(str(engine.url.render_as_string(hide_password=False)).replace("+psycopg", ""))
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0003"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0004"
 
 
 def test_migration_0002_fills_the_role_of_existing_members(tmp_path):
@@ -254,3 +254,19 @@ def test_migration_0003_counts_notices_delivered_before_it_as_reported(tmp_path)
     with engine.connect() as conn:
         rows = dict(conn.execute(sa.text("select id, reported_at is not null from notifications")).all())
     assert rows == {"N-1": 1, "N-2": 0}
+
+
+def test_a_claim_reads_the_pending_notices_by_index(tmp_path):
+    """A claim follows every act that queues a notice: it must not scan the table (migration
+    0004), which grows by a notice or two an act and keeps each document."""
+    from register import outbox
+
+    url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
+    migrate(url)
+    engine = engine_for(url)
+    query = outbox.claimable(datetime(2026, 1, 1, tzinfo=UTC), 200, ("district-authorities",))
+    with engine.connect() as conn:
+        plan = [row[3] for row in conn.execute(sa.text(
+            "EXPLAIN QUERY PLAN " + str(query.compile(engine, compile_kwargs={"literal_binds": True}))))]
+    assert not [step for step in plan if step.startswith("SCAN notifications")], plan
+    assert any("ix_notifications_to_report" in step for step in plan), plan
