@@ -58,11 +58,14 @@ async def test_each_search_attribute_is_upserted_only_when_its_value_changes(htt
 async def test_a_new_workflow_asks_for_its_patches_with_one_marker(http, env):
     """The patches a new workflow takes are asked for with one, ENGINE (workflows/base.py): one
     marker and one TemporalChangeVersion upsert per history, not one per patch; the histories
-    recorded before ask for each patch and still replay (tests/test_replay.py)."""
+    recorded under an older engine or before any ask for theirs and still replay
+    (tests/test_replay.py). The exequatur after a provisional admission (12(1), 13) is where the
+    narrowed Tell asked for a patch of its own before engine-2026-12."""
     from workflows.base import ENGINE
 
     fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
     mid = await provisionally_admitted_head(fra, wsm, appointed_days_ago=30)
+    await wsm.act("members", mid, "grant-exequatur", {"effective_date": days_ago(20)})
     await fra.act("members", mid, "notify-termination", {"effective_date": days_ago(2)})  # tells, notices, a timer
     history = await env.client.get_workflow_handle(f"member-{mid}").fetch_history()
     converter = default_converter().payload_converter

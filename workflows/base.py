@@ -32,18 +32,23 @@ with workflow.unsafe.imports_passed_through():
 # outcome for that update id, so a client's retry with the same Idempotency-Key could never
 # succeed. The API answers 503 after its own timeout; the retry re-attaches to the update.
 WORKFLOW_NAMES = {"relations": "Relations", "post": "Post", "member": "Member", "custody": "Custody"}
-# Every workflow this build starts takes the new branch of each of these patches: it asks for
-# them all with one patch, ENGINE, so its history holds one marker (and one TemporalChangeVersion
-# upsert) instead of one per patch (bench item 3). Histories recorded before ENGINE still ask for
-# each patch where they did. This list is closed: a new patch is asked for on its own
-# (`workflow.patched`), and folding it in takes a new ENGINE id whose list extends this one.
-ENGINE = "engine-2026-11"
-ENGINE_PATCHES = frozenset({"bounded-creation-wait", "ui-post-and-role-attributes", "search-attributes-on-change",
-                            "tell-related-records", "notices-by-relay", "deliveries-beside-deadlines"})
-
 # A Tell whose `when` was narrowed (models/lifecycle.py `Tell.formerly`): asked for only where the
-# two conditions differ, so most histories never record it.
+# two conditions differ. Histories recorded before `engine-2026-12` ask for it on its own.
 TELL_NARROWED = "tell-narrowed"
+
+# Every workflow this build starts takes the new branch of each patch in the first engine's list:
+# it asks for them all with one patch, so its history holds one marker (and one TemporalChangeVersion
+# upsert) instead of one per patch (bench item 3). A history recorded under an older engine id
+# replays with that engine's list; one recorded before any still asks for each patch where it did.
+# Each list is closed: a new patch is asked for on its own (`workflow.patched`), and folding it in
+# takes a new engine id, first here, whose list extends the one before it.
+ENGINE_2026_11 = frozenset({"bounded-creation-wait", "ui-post-and-role-attributes", "search-attributes-on-change",
+                            "tell-related-records", "notices-by-relay", "deliveries-beside-deadlines"})
+ENGINES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("engine-2026-12", ENGINE_2026_11 | {TELL_NARROWED}),
+    ("engine-2026-11", ENGINE_2026_11),
+)
+ENGINE = ENGINES[0][0]
 
 # What a validator rehearses past acts with, having no register to read the profile from.
 DEFAULT_PERIODS = Profile().periods()
@@ -207,7 +212,7 @@ class LifecycleWorkflow:
                 setattr(cls, update.__name__, update)
 
     def _setup(self, start: StartInput) -> None:
-        self.on_engine = workflow.patched(ENGINE)  # first, before any other command of the run
+        self.engine_patches = self._engine()  # first, before any other command of the run
         lifecycle = self.LIFECYCLE
         self.case = Case(lifecycle, lifecycle.record.model_validate(start.record))
         self.created = start.created
@@ -221,9 +226,18 @@ class LifecycleWorkflow:
     def record(self) -> Any:
         return self.case.record
 
+    @staticmethod
+    def _engine() -> frozenset[str]:
+        """The patches the run's engine bundles: a new run asks for the newest engine only; a
+        replay finds the one its history recorded, if any (`patched` is false without its marker)."""
+        for engine, patches in ENGINES:
+            if workflow.patched(engine):
+                return patches
+        return frozenset()
+
     def _patched(self, patch: str) -> bool:
-        """`workflow.patched(patch)`, answered by ENGINE for the patches it bundles."""
-        return (self.on_engine and patch in ENGINE_PATCHES) or workflow.patched(patch)
+        """`workflow.patched(patch)`, answered by the run's engine for the patches it bundles."""
+        return patch in self.engine_patches or workflow.patched(patch)
 
     @workflow.query(name="record")
     def record_query(self) -> dict[str, Any]:
@@ -392,7 +406,7 @@ class LifecycleWorkflow:
         if tell.when(record):
             return True
         # Histories recorded before `when` was narrowed told on the former condition (patched).
-        return tell.formerly is not None and tell.formerly(record) and not workflow.patched(TELL_NARROWED)
+        return tell.formerly is not None and tell.formerly(record) and not self._patched(TELL_NARROWED)
 
     async def _tell(self, tell: Tell, effective: date, record: Any) -> None:
         """Durable signals to the records that answer to this act (15(1), 27): sent from the
