@@ -16,7 +16,7 @@ import httpx
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from bench.baseline import BaselineWorkflow
+from bench.baseline import BaselineWorkflow, FloorWorkflow
 from models.common import Party
 from models.member import MEMBER, Appointment, new_member
 from models.post import Post
@@ -109,16 +109,18 @@ async def api_lifecycle(http: httpx.AsyncClient, posts: Posts, i: int, latencies
     return f"member-{member_id}"
 
 
-async def baseline_lifecycle(client: Client, task_queue: str, i: int, latencies: Latencies = None) -> str:
-    """As many bare updates as a lifecycle has acts, the first with the start."""
-    workflow_id = f"baseline-{uuid.uuid4().hex[:12]}"
-    start = WithStartWorkflowOperation(BaselineWorkflow.run, ACTS_PER_LIFECYCLE, id=workflow_id, task_queue=task_queue,
+async def baseline_lifecycle(client: Client, task_queue: str, i: int, latencies: Latencies = None,
+                             workflow: type[BaselineWorkflow] = BaselineWorkflow) -> str:
+    """As many bare updates as a lifecycle has acts, the first with the start (or as many of
+    the floor's, `workflow=FloorWorkflow`)."""
+    workflow_id = f"{'floor' if workflow is FloorWorkflow else 'baseline'}-{uuid.uuid4().hex[:12]}"
+    start = WithStartWorkflowOperation(workflow.run, ACTS_PER_LIFECYCLE, id=workflow_id, task_queue=task_queue,
                                        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING)
     await _timed(latencies, client.execute_update_with_start_workflow(
-        BaselineWorkflow.act, {}, start_workflow_operation=start, id=uuid.uuid4().hex))
+        workflow.act, {}, start_workflow_operation=start, id=uuid.uuid4().hex))
     handle = client.get_workflow_handle(workflow_id)
     for _ in ACTS:
-        await _timed(latencies, handle.execute_update(BaselineWorkflow.act, {}, id=uuid.uuid4().hex))
+        await _timed(latencies, handle.execute_update(workflow.act, {}, id=uuid.uuid4().hex))
     await handle.result()
     return workflow_id
 

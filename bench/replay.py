@@ -1,5 +1,5 @@
 """Item 4: history events replayed per second by `Replayer`: the recorded corpus
-(tests/histories) against this run's baseline histories."""
+(tests/histories) against this run's baseline histories, and the floor's (bench/baseline.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
-from bench.baseline import BaselineWorkflow
+from bench.baseline import BaselineWorkflow, FloorWorkflow
 from codec import data_converter as service_converter
 from bench.stack import baseline_runner, service_runner
 from worker import WORKFLOWS
@@ -41,16 +41,20 @@ async def events_per_second(replayer: Replayer, histories: list[WorkflowHistory]
     return rounds * sum(len(h.events) for h in histories) / (time.perf_counter() - started)
 
 
-async def run(client: Client, baseline_ids: list[str], data_converter: Any, limit: int | None) -> dict[str, float]:
-    """The corpus is stored without the codec (the service's converter, no keys); this run's baseline with it."""
+async def run(client: Client, baseline_ids: list[str], floor_ids: list[str], data_converter: Any,
+              limit: int | None) -> dict[str, float]:
+    """The corpus is stored without the codec (the service's converter, no keys); this run's
+    baseline and floor with it."""
     ours = Replayer(workflows=WORKFLOWS, data_converter=service_converter(None), workflow_runner=service_runner())
-    baseline = Replayer(workflows=[BaselineWorkflow], data_converter=data_converter, workflow_runner=baseline_runner())
+    baseline = Replayer(workflows=[BaselineWorkflow, FloorWorkflow], data_converter=data_converter,
+                        workflow_runner=baseline_runner())
     recorded = corpus(limit)
-    theirs = await fetch(client, baseline_ids)
+    theirs, floors = await fetch(client, baseline_ids), await fetch(client, floor_ids)
     await events_per_second(ours, recorded[:3])  # warm: first imports are not a replay's cost
-    await events_per_second(baseline, theirs[:3])
+    await events_per_second(baseline, theirs[:3] + floors[:3])
     base = await events_per_second(baseline, theirs)
     rate = await events_per_second(ours, recorded)
+    floor = await events_per_second(baseline, floors)
     base = (base + await events_per_second(baseline, theirs)) / 2  # both sides of ours, same minute
-    return {"ours": rate, "baseline": base, "histories": len(recorded),
+    return {"ours": rate, "baseline": base, "floor": floor, "histories": len(recorded),
             "events": sum(len(h.events) for h in recorded)}

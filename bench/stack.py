@@ -93,7 +93,7 @@ async def stack(scratch: Path, worker_options: dict[str, Any] | None = None,
     from temporalio.testing import WorkflowEnvironment
 
     from api.app import create_app
-    from bench.baseline import BaselineWorkflow
+    from bench.baseline import BaselineWorkflow, FloorWorkflow, floor_write
     from logs import configure_logging
     from register.db import migrate
     from settings import get_settings
@@ -120,9 +120,10 @@ async def stack(scratch: Path, worker_options: dict[str, Any] | None = None,
     try:
         options = dict(worker_options or {})
         ours = serving(env.client, settings.task_queue, **options)  # the worker and its notice relay
-        # The same worker defaults and tuning: a ratio compares the code, not the polling.
+        # The same worker defaults and tuning: a ratio compares the code, not the polling. The
+        # floor's no-op register write runs on the same kind of activity threads as ours.
         baseline = build_worker(env.client, f"{settings.task_queue}-baseline", **{
-            **options, "workflows": [BaselineWorkflow], "activities": [], "activity_executor": None,
+            **options, "workflows": [BaselineWorkflow, FloorWorkflow], "activities": [floor_write],
             "workflow_runner": baseline_runner()})
         app = create_app(settings, client=env.client)
         api_port = free_port()
