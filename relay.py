@@ -47,9 +47,13 @@ REPORTED_RECIPIENTS = tuple(sorted({recipient for _, recipient in REPORTS}))
 
 
 class NoticeRelay:
-    def __init__(self, client: Client, *, poll_seconds: float = 1.0, batch: int = 200, concurrency: int = 8) -> None:
+    def __init__(self, client: Client, *, poll_seconds: float = 1.0, gather_seconds: float = 0.05, batch: int = 200,
+                 concurrency: int = 8) -> None:
         self.client = client
         self.poll_seconds = poll_seconds
+        # Woken by an act, the relay waits this long before it looks, so that one pass (one
+        # claim) takes the notices of the acts of that moment, not one pass an act (bench/RESULTS.md, 21).
+        self.gather_seconds = gather_seconds
         self.batch = batch
         self.gate = asyncio.Semaphore(concurrency)  # records delivered at once (a record's notices in order)
         self.lease = outbox.LEASE
@@ -79,6 +83,7 @@ class NoticeRelay:
                 if claimed < self.batch and not self._stopping:
                     try:
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                        await asyncio.sleep(self.gather_seconds)
                     except TimeoutError:
                         pass
         finally:
@@ -111,12 +116,12 @@ class NoticeRelay:
 
     async def _deliver_record(self, engine: Any, token: str, notices: list[dict[str, Any]]) -> None:
         async with self.gate:
+            # The record's deliveries in one trip to a thread, in order; then the reports.
+            failure = await asyncio.to_thread(_deliver_in_order, engine, notices)
             for i, row in enumerate(notices):
                 try:
-                    if row["delivered_at"] is None:
-                        channel = await asyncio.to_thread(deliver, row)
-                        row["delivered_at"] = await asyncio.to_thread(
-                            queries.mark_delivered, engine, row["id"], channel, datetime.now(UTC))
+                    if row["delivered_at"] is None:  # the delivery that failed, and the record's later ones
+                        raise failure or RuntimeError("not delivered")
                     act = REPORTS.get((row["kind"], row["recipient"]))
                     if act is not None and row["reported_at"] is None:
                         await self._report(row, act)
@@ -140,3 +145,16 @@ class NoticeRelay:
                 raise
             # The lifecycle has closed (a closed workflow takes no signal): nothing left to record.
             log.warning("delivery not reported: the record's workflow has closed", notice_id=row["id"])
+
+
+def _deliver_in_order(engine: Any, notices: list[dict[str, Any]]) -> Exception | None:
+    """Deliver a record's notices in order, recording each delivery as it is made (so the
+    register keeps its time); stops at the first that fails and returns what failed it."""
+    for row in notices:
+        if row["delivered_at"] is None:
+            try:
+                channel = deliver(row)
+                row["delivered_at"] = queries.mark_delivered(engine, row["id"], channel, datetime.now(UTC))
+            except Exception as exc:  # this one and the record's later notices wait (the caller releases them)
+                return exc
+    return None

@@ -44,3 +44,50 @@ async def test_the_relay_delivers_the_notices_and_the_head_records_art14(http, e
 
 async def _count(record_id: str) -> int:
     return len(outbox(record_id))
+
+
+async def test_a_failed_delivery_holds_the_records_later_notices_in_order(engine):
+    """R24.1, VCCR 14: a receiver sees a record's notices in the order of its acts. The relay
+    delivers a record's notices in one trip; a delivery that fails (here a real one: the outbox
+    file cannot be written) leaves it and the record's later notices undelivered and given back
+    with a backoff, the earlier ones delivered and recorded; the next pass delivers the rest in order."""
+    import uuid
+    from datetime import UTC, timedelta
+
+    from models.common import Notice
+    from register import outbox as queue
+    from relay import NoticeRelay, _deliver_in_order
+    from settings import get_settings
+    from tests.test_register import entry
+
+    record_id = f"M-R{uuid.uuid4().hex[:8].upper()}"
+    ids = [f"{record_id}-{seq:04d}-foreign-ministry" for seq in (1, 2, 3)]
+    for seq, notice_id in enumerate(ids, start=1):
+        act = entry(seq, "notify-arrival", "appointed").model_copy(update={"record_id": record_id})
+        act.document["id"] = record_id
+        act.notices = [Notice(id=notice_id, recipient="foreign-ministry", article="VCCR 24(1)(a)", record_id=record_id,
+                              act="notify-arrival", state="appointed", receiving_state="WSM", subject={})]
+        queries.record_act(engine, act)
+    folder = get_settings().outbox_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    blocker = folder / f".{ids[1]}.tmp"
+    blocker.mkdir()  # the second notice's file cannot be written
+    try:
+        now = datetime.now(UTC)
+        claimed = queue.claim(engine, "relay-t", now, queue.LEASE, 10, record_id=record_id)
+        assert isinstance(_deliver_in_order(engine, claimed), IsADirectoryError)
+        assert [n["id"] for n in queries.delivered(engine, record_id)] == ids[:1]
+        assert outbox(record_id).keys() == {ids[0]}
+
+        # The relay's pass over the same record: it gives the failed one and the later ones back.
+        relay = NoticeRelay(client=None)  # type: ignore[arg-type]  # no report is owed for these
+        claimed = queue.claim(engine, "relay-u", now + timedelta(seconds=6), queue.LEASE, 10, record_id=record_id)
+        await relay._deliver_record(engine, "relay-u", claimed)
+        assert queue.claim(engine, "relay-v", datetime.now(UTC), queue.LEASE, 10, record_id=record_id) == []  # backing off
+    finally:
+        blocker.rmdir()
+    later = queue.claim(engine, "relay-w", datetime.now(UTC) + timedelta(minutes=5), queue.LEASE, 10, record_id=record_id)
+    assert [(n["id"], n["attempts"]) for n in later] == [(ids[1], 1), (ids[2], 1)]
+    assert _deliver_in_order(engine, later) is None
+    assert [n["id"] for n in queries.delivered(engine, record_id)] == ids
+    assert outbox(record_id).keys() == set(ids)
