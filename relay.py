@@ -20,9 +20,10 @@ repeat: the automatic act is performed only while the lifecycle allows it (once)
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -116,8 +117,14 @@ class NoticeRelay:
 
     async def _deliver_record(self, engine: Any, token: str, notices: list[dict[str, Any]]) -> None:
         async with self.gate:
-            # The record's deliveries in one trip to a thread, in order; then the reports.
-            failure = await asyncio.to_thread(_deliver_in_order, engine, notices)
+            # The record's deliveries in one trip to a thread, in order; then the reports (a
+            # report that fails holds nothing back from the receiver, who has had them in order).
+            halt = threading.Event()
+            try:
+                failure = await asyncio.to_thread(_deliver_in_order, engine, token, self.lease, notices, halt)
+            except asyncio.CancelledError:
+                halt.set()  # the worker is going: the thread stops after the notice in hand
+                raise
             for i, row in enumerate(notices):
                 try:
                     if row["delivered_at"] is None:  # the delivery that failed, and the record's later ones
@@ -147,13 +154,23 @@ class NoticeRelay:
             log.warning("delivery not reported: the record's workflow has closed", notice_id=row["id"])
 
 
-def _deliver_in_order(engine: Any, notices: list[dict[str, Any]]) -> Exception | None:
+def _deliver_in_order(engine: Any, token: str, lease: timedelta, notices: list[dict[str, Any]],
+                      halt: threading.Event | None = None) -> Exception | None:
     """Deliver a record's notices in order, recording each delivery as it is made (so the
-    register keeps its time); stops at the first that fails and returns what failed it."""
+    register keeps its time); stops at the first that fails and returns what failed it, or
+    before the next notice once `halt` is set (the rest stay claimed until the lease ends).
+    A receiver that holds a call renews the claim from this thread, as the activity does: the
+    relay's own renewal may wait behind the deliveries for a thread."""
+
+    def renew() -> None:
+        outbox.renew(engine, token, datetime.now(UTC) + lease)
+
     for row in notices:
+        if halt is not None and halt.is_set():
+            return None
         if row["delivered_at"] is None:
             try:
-                channel = deliver(row)
+                channel = deliver(row, renew)
                 row["delivered_at"] = queries.mark_delivered(engine, row["id"], channel, datetime.now(UTC))
             except Exception as exc:  # this one and the record's later notices wait (the caller releases them)
                 return exc

@@ -75,7 +75,7 @@ async def test_a_failed_delivery_holds_the_records_later_notices_in_order(engine
     try:
         now = datetime.now(UTC)
         claimed = queue.claim(engine, "relay-t", now, queue.LEASE, 10, record_id=record_id)
-        assert isinstance(_deliver_in_order(engine, claimed), IsADirectoryError)
+        assert isinstance(_deliver_in_order(engine, "relay-t", queue.LEASE, claimed), IsADirectoryError)
         assert [n["id"] for n in queries.delivered(engine, record_id)] == ids[:1]
         assert outbox(record_id).keys() == {ids[0]}
 
@@ -83,11 +83,13 @@ async def test_a_failed_delivery_holds_the_records_later_notices_in_order(engine
         relay = NoticeRelay(client=None)  # type: ignore[arg-type]  # no report is owed for these
         claimed = queue.claim(engine, "relay-u", now + timedelta(seconds=6), queue.LEASE, 10, record_id=record_id)
         await relay._deliver_record(engine, "relay-u", claimed)
-        assert queue.claim(engine, "relay-v", datetime.now(UTC), queue.LEASE, 10, record_id=record_id) == []  # backing off
+        assert outbox(record_id).keys() == {ids[0]}  # nothing after the failed one
+        # Given back, backing off: free again only after the retry time, which is later than `now`.
+        assert queue.claim(engine, "relay-v", now, queue.LEASE, 10, record_id=record_id) == []
     finally:
         blocker.rmdir()
     later = queue.claim(engine, "relay-w", datetime.now(UTC) + timedelta(minutes=5), queue.LEASE, 10, record_id=record_id)
     assert [(n["id"], n["attempts"]) for n in later] == [(ids[1], 1), (ids[2], 1)]
-    assert _deliver_in_order(engine, later) is None
+    assert _deliver_in_order(engine, "relay-w", queue.LEASE, later) is None
     assert [n["id"] for n in queries.delivered(engine, record_id)] == ids
     assert outbox(record_id).keys() == set(ids)
