@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from onboarding import example_corps, import_corps, write_csv
+from exequatur.onboarding import example_corps, import_corps, write_csv
 
 MEMBERS_PER_POST = 4  # a head and three staff: five rows a post
 

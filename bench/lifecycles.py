@@ -17,12 +17,12 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
 from bench.baseline import BaselineWorkflow, FloorWorkflow
-from models.common import Party
-from models.member import MEMBER, Appointment, new_member
-from models.post import Post
-from models.profile import Profile
-from workflows.lifecycles import MemberWorkflow
-from workflows.messages import ActRequest, StartInput
+from exequatur.models.common import Party
+from exequatur.models.member import MEMBER, Appointment, new_member
+from exequatur.models.post import Post
+from exequatur.models.profile import Profile
+from exequatur.workflows.lifecycles import MemberWorkflow
+from exequatur.workflows.messages import ActRequest, StartInput
 
 FRA = {"Authorization": "Bearer tok-fra"}
 WSM = {"Authorization": "Bearer tok-wsm"}

@@ -99,8 +99,8 @@ def register_size(database: Path, members: int) -> dict[str, float]:
 async def _worker(target: str, task_queue: str, kind: str, cache: int) -> None:
     from bench.baseline import BaselineWorkflow
     from bench.stack import baseline_runner
-    from settings import get_settings
-    from worker import build_worker
+    from exequatur.core.settings import get_settings
+    from exequatur.worker.worker import build_worker
 
     settings = get_settings()
     client = await Client.connect(target, namespace=settings.temporal_namespace,

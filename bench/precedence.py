@@ -13,12 +13,12 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from api.app import consular_list_entries
-from models.common import Person
-from models.member import HEAD_CLASSES, Member
-from models.post import Post
-from register.db import engine_for, migrate
-from register.queries import ActEntry, record_act
+from exequatur.api.app import consular_list_entries
+from exequatur.models.common import Person
+from exequatur.models.member import HEAD_CLASSES, Member
+from exequatur.models.post import Post
+from exequatur.register.db import engine_for, migrate
+from exequatur.register.queries import ActEntry, record_act
 
 SENDING = ["FRA", "JPN", "AUS", "USA", "DEU", "ITA", "ESP", "CHN", "IND", "BRA"]
 

@@ -12,9 +12,9 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer
 
 from bench.baseline import BaselineWorkflow, FloorWorkflow
-from codec import data_converter as service_converter
+from exequatur.core.codec import data_converter as service_converter
 from bench.stack import baseline_runner, service_runner
-from worker import WORKFLOWS
+from exequatur.worker.worker import WORKFLOWS
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "histories"
 

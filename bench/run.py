@@ -185,7 +185,7 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
 
 async def corps_import(s: Any, http: Any, rows: int, act_rate: float) -> Row:
     """Rows per second of `exequatur import` against the act rate of item 1, when it exists."""
-    if importlib.util.find_spec("onboarding") is None:
+    if importlib.util.find_spec("exequatur.onboarding") is None:
         return Row("6", f"import of a {rows:,}-row corps CSV", "not measured (import not available)", "", None,
                    ">= 0.5", None)
     from bench.corps import measure_import

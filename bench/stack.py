@@ -38,7 +38,7 @@ def prepare() -> Path:
     os.environ.pop("CONSULAR_WEBHOOK_URL", None)
     os.environ.pop("TEMPORAL_ADDRESS", None)
     if "CONSULAR_CODEC_KEYS" not in os.environ:  # payloads encrypted, as `make run` sends them
-        from codec import new_key
+        from exequatur.core.codec import new_key
 
         os.environ["CONSULAR_CODEC_KEYS"] = f"bench:{new_key()}"
     return scratch
@@ -48,18 +48,17 @@ def baseline_runner() -> Any:
     """The service's sandbox settings, with the baseline's module passed through as ours are."""
     from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-    from worker import ContextFreeWorkflowRunner
+    from exequatur.worker.runner import ContextFreeWorkflowRunner
 
     sandboxed = SandboxedWorkflowRunner(restrictions=service_runner().restrictions.with_passthrough_modules("bench"))
     return ContextFreeWorkflowRunner(sandboxed)
 
 
 def service_runner() -> Any:
-    """The worker's workflow runner (the SDK's default before worker.py named one)."""
-    import worker
-    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+    """The worker's workflow runner (exequatur/worker/runner.py)."""
+    from exequatur.worker.runner import WORKFLOW_RUNNER
 
-    return getattr(worker, "WORKFLOW_RUNNER", None) or SandboxedWorkflowRunner()
+    return WORKFLOW_RUNNER
 
 
 def free_port() -> int:
@@ -92,13 +91,13 @@ async def stack(scratch: Path, worker_options: dict[str, Any] | None = None,
     import uvicorn
     from temporalio.testing import WorkflowEnvironment
 
-    from api.app import create_app
+    from exequatur.api.app import create_app
     from bench.baseline import BaselineWorkflow, FloorWorkflow, floor_write
-    from logs import configure_logging
-    from register.db import migrate
-    from settings import get_settings
-    from worker import build_worker, serving
-    from workflows import search
+    from exequatur.core.logs import configure_logging
+    from exequatur.register.db import migrate
+    from exequatur.core.settings import get_settings
+    from exequatur.worker.worker import build_worker, serving
+    from exequatur.workflows import search
 
     configure_logging("json")
     logging.getLogger().setLevel(logging.ERROR)

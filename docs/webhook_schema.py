@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from models.notification import json_schema  # noqa: E402
+from exequatur.models.notification import json_schema  # noqa: E402
 
 DOC = ROOT / "docs" / "webhooks.md"
 BEGIN, END = "<!-- schema:begin -->\n```json\n", "```\n<!-- schema:end -->"

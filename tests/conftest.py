@@ -26,15 +26,15 @@ os.environ.pop("CONSULAR_WEBHOOK_URL", None)
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 import uvicorn  # noqa: E402
-from codec import data_converter  # noqa: E402
+from exequatur.core.codec import data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.testing._timeskipping import TimeSkippingConfig  # noqa: E402
 
-from api.app import create_app  # noqa: E402
-from register.db import engine_for, migrate  # noqa: E402
-from settings import Settings, get_settings  # noqa: E402
-from worker import serving  # noqa: E402
-from workflows.search import dev_server_args  # noqa: E402
+from exequatur.api.app import create_app  # noqa: E402
+from exequatur.register.db import engine_for, migrate  # noqa: E402
+from exequatur.core.settings import Settings, get_settings  # noqa: E402
+from exequatur.worker.worker import serving  # noqa: E402
+from exequatur.workflows.search import dev_server_args  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TOKENS = {

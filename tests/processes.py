@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from workflows.search import dev_server_args
+from exequatur.workflows.search import dev_server_args
 
 BIN = Path(sys.executable).parent
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
-from api.app import Service
-from api.auth import Principal
-from register import queries
-from settings import get_settings
+from exequatur.api.app import Service
+from exequatur.api.auth import Principal
+from exequatur.register import queries
+from exequatur.core.settings import get_settings
 from tests.helpers import Ministry, days_ago, head, relations_and_post
-from workflows.messages import ActOutcome
+from exequatur.workflows.messages import ActOutcome
 
 
 async def _settled(ministry: Ministry, member_id: str, answer: dict) -> dict:

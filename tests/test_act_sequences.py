@@ -17,9 +17,9 @@ import httpx
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from models.common import ActBody
-from models.member import MEMBER
-from models.post import POST
+from exequatur.models.common import ActBody
+from exequatur.models.member import MEMBER
+from exequatur.models.post import POST
 
 CALLERS = {"SS": "tok-gha", "RS": "tok-tgo", "stranger": "tok-usa"}
 TODAY = date.today()

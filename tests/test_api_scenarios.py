@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from temporalio.client import WorkflowExecutionStatus
 
-from settings import get_settings
+from exequatur.core.settings import get_settings
 from tests.helpers import Ministry, days_ago, head, relations_and_post
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from models.common import Party
-from models.custody import CUSTODY
-from models.member import MEMBER
-from models.post import POST
-from models.relations import RELATIONS
+from exequatur.models.common import Party
+from exequatur.models.custody import CUSTODY
+from exequatur.models.member import MEMBER
+from exequatur.models.post import POST
+from exequatur.models.relations import RELATIONS
 from tests.helpers import Ministry
 
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {

@@ -1,4 +1,4 @@
-"""The operators' commands as real processes (`python -m cli ...`, which ends with os._exit) against
+"""The operators' commands as real processes (`python -m exequatur.cli ...`, which ends with os._exit) against
 the suite's dev server, worker and register: import, precedence, show, certificate."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from onboarding import COLUMNS, example_corps, import_corps
-from register import queries
-from register.db import engine_for
-from register.schema import acts, records
+from exequatur.onboarding import COLUMNS, example_corps, import_corps
+from exequatur.register import queries
+from exequatur.register.db import engine_for
+from exequatur.register.schema import acts, records
 from tests.helpers import Ministry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ class Run:
 
 @pytest.fixture(scope="module")
 def cli(env, worker, settings):  # type: ignore[no-untyped-def]
-    """Run `python -m cli ARGS` against the test stack. A subprocess on the event loop, so the
+    """Run `python -m exequatur.cli ARGS` against the test stack. A subprocess on the event loop, so the
     worker in this process keeps serving the acts the command sends."""
     variables = {**os.environ, "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
                  "CONSULAR_WORKER_METRICS_ADDRESS": "", "COLUMNS": "200"}
@@ -45,7 +45,7 @@ def cli(env, worker, settings):  # type: ignore[no-untyped-def]
 
     async def run(*args: str) -> Run:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cli", *args, cwd=ROOT, env=variables,
+            sys.executable, "-m", "exequatur.cli", *args, cwd=ROOT, env=variables,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(process.communicate(), timeout=120)
         return Run(process.returncode or 0, out.decode(), err.decode())
@@ -247,12 +247,12 @@ async def test_generated_corps_imports_in_parallel_and_once(env, worker, setting
 async def test_import_killed_midway_then_run_again_records_each_act_once(cli, settings, tmp_path):
     """SIGKILL the import while acts are in flight; the re-run sends what is missing under the same
     update ids, so no act is recorded twice and none is missing."""
-    from onboarding import write_csv
+    from exequatur.onboarding import write_csv
 
     path = tmp_path / "crash.csv"
     write_csv(example_corps(12, 3, receiving_state="NRU", tag="crash"), path)
     variables = {**os.environ, "TEMPORAL_ADDRESS": cli.target}
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "cli", "import", str(path), cwd=ROOT,
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "exequatur.cli", "import", str(path), cwd=ROOT,
                                                    env=variables, stdout=asyncio.subprocess.DEVNULL,
                                                    stderr=asyncio.subprocess.DEVNULL)
     for _ in range(300):

@@ -25,9 +25,9 @@ import yaml
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from codec import new_key
+from exequatur.core.codec import new_key
 
-from settings import known_variables
+from exequatur.core.settings import known_variables
 from tests.processes import Stack, free_port
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from models.common import ActBody, Party
-from models.lifecycle import Case, Context, mermaid
-from models.member import MEMBER, Appointment, Member, Person, new_member
-from models.post import POST, Post
-from models.profile import Profile
-from models.relations import RELATIONS
+from exequatur.models.common import ActBody, Party
+from exequatur.models.lifecycle import Case, Context, mermaid
+from exequatur.models.member import MEMBER, Appointment, Member, Person, new_member
+from exequatur.models.post import POST, Post
+from exequatur.models.profile import Profile
+from exequatur.models.relations import RELATIONS
 
 LIFECYCLES = [RELATIONS, POST, MEMBER]
 

@@ -28,9 +28,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from temporalio.api.sdk.v1 import WorkflowMetadata
 
-from models.member import MEMBER
+from exequatur.models.member import MEMBER
 from tests.processes import BIN, DevServer, Stack, free_port, ok, wait_until
-from workflows import search
+from exequatur.workflows import search
 
 # A pair of States no other test acts for: workflow ids are unique in the shared namespace.
 SS, RS = "CYP", "GRC"

@@ -12,11 +12,11 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from api.openapi import EXAMPLES, WHEN
-from models.custody import CUSTODY
-from models.member import MEMBER
-from models.post import POST
-from models.relations import RELATIONS
+from exequatur.api.openapi import EXAMPLES, WHEN
+from exequatur.models.custody import CUSTODY
+from exequatur.models.member import MEMBER
+from exequatur.models.post import POST
+from exequatur.models.relations import RELATIONS
 from tests.helpers import Ministry, relations_and_post
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,14 +8,14 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 
-from activities.register import _engine
-from models.common import Party
-from onboarding import example_corps, import_corps
-from onboarding.importer import MEMBER_ACTS
-from register import queries
+from exequatur.activities.register import _engine
+from exequatur.models.common import Party
+from exequatur.onboarding import example_corps, import_corps
+from exequatur.onboarding.importer import MEMBER_ACTS
+from exequatur.register import queries
 from tests.test_api_scenarios import wait_for
-from workflows import client as acts
-from workflows.messages import PAST_ACTS_UPDATE, PastAct, PastActs
+from exequatur.workflows import client as acts
+from exequatur.workflows.messages import PAST_ACTS_UPDATE, PastAct, PastActs
 
 
 async def _acts(record_id: str) -> list[dict]:  # type: ignore[type-arg]

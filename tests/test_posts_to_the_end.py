@@ -10,7 +10,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from settings import get_settings
+from exequatur.core.settings import get_settings
 from tests.helpers import Ministry
 from tests.test_api_scenarios import wait_for
 

@@ -247,7 +247,7 @@ def test_the_collector_resumes_only_when_the_last_list_is_built():
     import gc
     import threading
 
-    from api.app import collection_paused
+    from exequatur.api.app import collection_paused
 
     assert gc.isenabled()
     inside, release = threading.Event(), threading.Event()

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 from hypothesis import given, settings, strategies as st
 
-from models.member import HEAD_CLASSES
-from models.precedence import Listed, order
+from exequatur.models.member import HEAD_CLASSES
+from exequatur.models.precedence import Listed, order
 
 DATES = st.integers(0, 6).map(lambda n: date(2026, 1, 1) + timedelta(days=n))  # few dates: many ties
 

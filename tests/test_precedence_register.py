@@ -12,15 +12,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from api import consular_list
-from api.app import consular_list_facts
-from models.common import Person
-from models.member import HEAD_CLASSES, Member
-from models.post import ActingHead, OfficerOrder, Post
-from models.precedence import listed_on, order
-from models.profile import Profile
-from register import queries
-from register.queries import ActEntry, record_act
+from exequatur.api import consular_list
+from exequatur.api.app import consular_list_facts
+from exequatur.models.common import Person
+from exequatur.models.member import HEAD_CLASSES, Member
+from exequatur.models.post import ActingHead, OfficerOrder, Post
+from exequatur.models.precedence import listed_on, order
+from exequatur.models.profile import Profile
+from exequatur.register import queries
+from exequatur.register.queries import ActEntry, record_act
 
 START = date(2024, 1, 1)
 SENDING = ["FRA", "JPN", "AUS", "USA", "DEU", "NZL", "GBR"]

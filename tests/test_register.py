@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from models.common import Notice
-from models.lifecycle import Refusal
-from register import queries
-from register.db import engine_for, migrate
-from register.queries import ActEntry
+from exequatur.models.common import Notice
+from exequatur.models.lifecycle import Refusal
+from exequatur.register import queries
+from exequatur.register.db import engine_for, migrate
+from exequatur.register.queries import ActEntry
 
 
 
@@ -72,7 +72,7 @@ def test_a_rows_past_acts_are_recorded_in_order_in_one_transaction_once(engine):
 def test_notices_are_delivered_once(engine):
     from datetime import timedelta
 
-    from register import outbox
+    from exequatur.register import outbox
 
     queries.record_act(engine, entry(1, "appoint", "appointed", notices=[notice(1)]))
     now = datetime(2026, 1, 1, 8, tzinfo=UTC)
@@ -194,7 +194,7 @@ def district_notice(seq: int) -> Notice:
 def test_relays_share_the_queue_by_lease_a_record_in_order(engine):
     from datetime import timedelta
 
-    from register import outbox
+    from exequatur.register import outbox
 
     queries.record_act(engine, entry(1, "appoint", "appointed", notices=[notice(1)]))
     queries.record_act(engine, entry(2, "present-instrument", "awaiting-exequatur", notices=[notice(2)]))
@@ -227,7 +227,7 @@ def test_a_delivery_the_record_records_stays_pending_until_reported(engine):
     """R14: the service records when the district authorities were notified."""
     from datetime import timedelta
 
-    from register import outbox
+    from exequatur.register import outbox
 
     queries.record_act(engine, entry(1, "admit-provisionally", "provisionally-admitted", notices=[district_notice(1)]))
     now, lease = datetime(2026, 2, 1, 9, tzinfo=UTC), timedelta(seconds=5)
@@ -259,7 +259,7 @@ def test_migration_0003_counts_notices_delivered_before_it_as_reported(tmp_path)
 def test_a_claim_reads_the_pending_notices_by_index(tmp_path):
     """A claim follows every act that queues a notice: it must not scan the table (migration
     0004), which grows by a notice or two an act and keeps each document."""
-    from register import outbox
+    from exequatur.register import outbox
 
     url = f"sqlite:///{tmp_path / 'register.sqlite3'}"
     migrate(url)

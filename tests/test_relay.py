@@ -9,8 +9,8 @@ from datetime import datetime
 
 from temporalio.api.enums.v1 import EventType
 
-from activities.register import _engine
-from register import queries
+from exequatur.activities.register import _engine
+from exequatur.register import queries
 from tests.helpers import Ministry, days_ago, provisionally_admitted_head
 from tests.test_api_scenarios import outbox, wait_for
 
@@ -54,10 +54,10 @@ async def test_a_failed_delivery_holds_the_records_later_notices_in_order(engine
     import uuid
     from datetime import UTC, timedelta
 
-    from models.common import Notice
-    from register import outbox as queue
-    from relay import NoticeRelay, _deliver_in_order
-    from settings import get_settings
+    from exequatur.models.common import Notice
+    from exequatur.register import outbox as queue
+    from exequatur.worker.relay import NoticeRelay, _deliver_in_order
+    from exequatur.core.settings import get_settings
     from tests.test_register import entry
 
     record_id = f"M-R{uuid.uuid4().hex[:8].upper()}"

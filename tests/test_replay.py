@@ -12,14 +12,15 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from models.custody import CUSTODY
-from models.lifecycle import Act, Lifecycle
-from models.member import MEMBER
-from models.post import POST
-from models.relations import RELATIONS
-from codec import data_converter
-from worker import WORKFLOW_RUNNER, WORKFLOWS
-from workflows.messages import PAST_ACTS_UPDATE
+from exequatur.models.custody import CUSTODY
+from exequatur.models.lifecycle import Act, Lifecycle
+from exequatur.models.member import MEMBER
+from exequatur.models.post import POST
+from exequatur.models.relations import RELATIONS
+from exequatur.core.codec import data_converter
+from exequatur.worker.runner import WORKFLOW_RUNNER
+from exequatur.worker.worker import WORKFLOWS
+from exequatur.workflows.messages import PAST_ACTS_UPDATE
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 

@@ -61,7 +61,7 @@ async def test_a_new_workflow_asks_for_its_patches_with_one_marker(http, env):
     recorded under an older engine or before any ask for theirs and still replay
     (tests/test_replay.py). The exequatur after a provisional admission (12(1), 13) is where the
     narrowed Tell asked for a patch of its own before engine-2026-12."""
-    from workflows.base import ENGINE
+    from exequatur.workflows.base import ENGINE
 
     fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
     mid = await provisionally_admitted_head(fra, wsm, appointed_days_ago=30)

@@ -1,5 +1,5 @@
 """The worker's workflow runner answers "no serialization context" without asking the sandbox
-(worker.py `ContextFreeWorkflowRunner`, bench/RESULTS.md). That is only right while nothing in
+(exequatur/worker/runner.py `ContextFreeWorkflowRunner`, bench/RESULTS.md). That is only right while nothing in
 the data converter takes a context; these tests fail the day something does."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 from temporalio.converter import ActivitySerializationContext, WorkflowSerializationContext
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
-import worker
-from codec import data_converter, new_key, parse_keys
+from exequatur.worker import runner as worker
+from exequatur.core.codec import data_converter, new_key, parse_keys
 
 CONTEXTS = [
     WorkflowSerializationContext(namespace="default", workflow_id="member-M-1"),

@@ -21,8 +21,8 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Replayer
 
-from codec import data_converter, new_key, parse_keys
-from worker import WORKFLOWS
+from exequatur.core.codec import data_converter, new_key, parse_keys
+from exequatur.worker.worker import WORKFLOWS
 from tests.processes import BIN, DevServer, Stack, ok, wait_until
 
 pytestmark = pytest.mark.faults

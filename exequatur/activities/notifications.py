@@ -1,0 +1,133 @@
+"""Outbound notifications (Art. 14 to the district authorities, Art. 24 to the foreign
+ministry): to the webhook when one is configured, else to the outbox folder, once each.
+The relay (relay.py) delivers them; the activity serves workflows started before it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import contextvars
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import httpx
+from pydantic import BaseModel
+from temporalio import activity
+
+from exequatur.activities.register import _engine
+from exequatur.register import outbox, queries
+from exequatur.core.settings import get_settings
+
+
+class Delivered(BaseModel):
+    id: str
+    recipient: str
+    delivered_at: datetime
+
+
+class DeliveryResult(BaseModel):
+    delivered: list[Delivered]
+
+
+def _write_outbox(notice_id: str, document: dict) -> None:  # type: ignore[type-arg]
+    outbox = get_settings().outbox_dir
+    outbox.mkdir(parents=True, exist_ok=True)
+    target = outbox / f"{notice_id}.json"
+    if target.exists():
+        return
+    temporary = outbox / f".{notice_id}.tmp"
+    temporary.write_text(json.dumps(document, indent=2, default=str))
+    os.replace(temporary, target)  # atomic: a reader never sees half a notice
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """`Notification-Signature`: HMAC-SHA256 over "<timestamp>.<body>" (docs/webhooks.md). The
+    timestamp is signed too, so a receiver can refuse an old notice replayed by a third party."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def _post_webhook(url: str, notice_id: str, document: dict, secret: str | None,  # type: ignore[type-arg]
+                  renew: Callable[[], None] | None) -> None:
+    # The id travels as a header too, so a receiver can drop a repeat after a crash; with a
+    # secret, an HMAC-SHA256 of the timestamp and body proves the service sent it.
+    body = json.dumps(document, default=str, sort_keys=True).encode()
+    timestamp = str(int(time.time()))
+    headers = {"Notification-Id": notice_id, "Notification-Timestamp": timestamp, "Content-Type": "application/json"}
+    if secret:
+        headers["Notification-Signature"] = signature(secret, timestamp, body)
+    with _renewing(renew):
+        response = httpx.post(url, content=body, headers=headers, timeout=10)
+    response.raise_for_status()
+
+
+@contextmanager
+def _renewing(renew: Callable[[], None] | None, every: float = 1.0) -> Iterator[None]:
+    """Renew the claim (and heartbeat, in an activity) while a slow receiver holds the call: a
+    worker that dies mid-call is noticed within the lease, not the call's timeout."""
+    if renew is None:
+        yield
+        return
+    done = threading.Event()
+    context = contextvars.copy_context()  # the caller's context (an activity's), for the thread
+
+    def beat() -> None:
+        while not done.wait(every):
+            try:
+                context.run(renew)
+            except Exception:  # the register away for a moment: the next beat tries again
+                pass
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def deliver(row: dict, renew: Callable[[], None] | None = None) -> str:  # type: ignore[type-arg]
+    """Deliver one queued notice: to the webhook when one is configured, else to the outbox
+    folder. Returns the channel. `renew` is called every second while a receiver holds the call."""
+    settings = get_settings()
+    document = {**row["document"], "notification_id": row["id"]}
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        _post_webhook(settings.webhook_url, row["id"], document, secret, renew)
+        return "webhook"
+    _write_outbox(row["id"], document)
+    return "outbox"
+
+
+@activity.defn(name="deliver-notifications")
+def deliver_notifications(record_id: str) -> DeliveryResult:
+    """Deliver every undelivered notice of a record; the register keeps each delivery time.
+
+    Workflows that started before the relay (relay.py) still call this; it takes the
+    relay's lease on the record's notices, so the two never deliver one notice at once."""
+    engine, token = _engine(), f"activity-{uuid.uuid4().hex[:12]}"
+    lease = outbox.LEASE
+    claimed = outbox.claim(engine, token, datetime.now(UTC), lease, 1000, record_id=record_id)
+
+    def renew() -> None:
+        activity.heartbeat(record_id)
+        outbox.renew(engine, token, datetime.now(UTC) + lease)
+
+    for row in claimed:
+        if row["delivered_at"] is None:
+            channel = deliver(row, renew)
+            queries.mark_delivered(engine, row["id"], channel, datetime.now(UTC))
+        activity.heartbeat(row["id"])
+    # Every delivered notice of the record, not only this attempt's: an earlier attempt (or the
+    # relay) may have delivered one and the workflow still records it (R14), at most once.
+    delivered = [Delivered(id=row["id"], recipient=row["recipient"], delivered_at=row["delivered_at"])
+                 for row in queries.delivered(engine, record_id)]
+    return DeliveryResult(delivered=delivered)
+

@@ -1,0 +1,98 @@
+"""Bearer tokens from CONSULAR_TOKENS_FILE (API.md "Who is calling")."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+
+from exequatur.api.problems import Problem
+from exequatur.models.common import Party
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls: a State (acting as SS, RS or TS as each act requires), an auditor or an admin."""
+
+    name: str  # recorded with every act; never the token
+    state: str | None = None
+    role: str | None = None
+
+    @property
+    def reads_everything(self) -> bool:
+        return self.role in ("auditor", "admin")
+
+
+@dataclass(frozen=True)
+class TokenEntry:
+    digest: bytes
+    principal: Principal
+
+
+def load_tokens(path: Path) -> list[TokenEntry]:
+    """Keys are tokens, or `sha256:<hex>` of a token so the file need not hold secrets."""
+    data = tomllib.loads(path.read_text())
+    entries = []
+    for key, spec in data.get("tokens", {}).items():
+        digest = bytes.fromhex(key[7:]) if key.startswith("sha256:") else hashlib.sha256(key.encode()).digest()
+        state, role = spec.get("state"), spec.get("role")
+        name = spec.get("name") or (f"state:{state}" if state else f"role:{role}")
+        if len(name) > 64 or (state is None) == (role is None) or role not in (None, "auditor", "admin"):
+            raise ValueError(f"tokens file: an entry needs a state or a role (auditor, admin) and a name of "
+                             f"at most 64 characters; see {path}")
+        entries.append(TokenEntry(digest, Principal(name=name, state=state, role=role)))
+    return entries
+
+
+def authenticate(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(401, "A bearer token is required (Authorization: Bearer <token>)")
+    return principal_of(request.app.state.tokens, token)
+
+
+async def caller(request: Request) -> Principal:
+    """`authenticate` as the routes' dependency: on the event loop, since FastAPI runs a plain
+    function dependency in the thread pool, one more trip for every request."""
+    return authenticate(request)
+
+
+def principal_of(tokens: list[TokenEntry], token: str) -> Principal:
+    presented = hashlib.sha256(token.strip().encode()).digest()
+    found = None
+    for entry in tokens:
+        if hmac.compare_digest(entry.digest, presented):  # constant time, every entry compared
+            found = entry.principal
+    if found is None:
+        raise Problem(401, "Unknown token")
+    return found
+
+
+def parties_of(principal: Principal, record: dict) -> set[Party]:  # type: ignore[type-arg]
+    """The parties the caller holds on a record: SS, RS, or either State of a relations pair."""
+    if principal.state is None:
+        return set()
+    if "states" in record:
+        return {Party.EITHER} if principal.state in record["states"] else set()
+    parties = set()
+    if principal.state == record.get("sending_state"):
+        parties.add(Party.SS)
+    if principal.state == record.get("receiving_state"):
+        parties.add(Party.RS)
+    if principal.state == record.get("third_state"):  # a proposed custodian (27(1)(b))
+        parties.add(Party.TS)
+    return parties
+
+
+def can_read(principal: Principal, record: dict) -> bool:  # type: ignore[type-arg]
+    """SS and RS read their records; a third State proposed as custodian reads the post from the
+    proposal on (27(1)(b)); auditors and admins read everything."""
+    if principal.reads_everything or parties_of(principal, record):
+        return True
+    custodian = (record.get("custody") or {}).get("custodian") or {}
+    return custodian.get("kind") == "third-state" and custodian.get("state") == principal.state

@@ -1,0 +1,133 @@
+"""Prometheus metrics of the API at `GET /metrics`: requests by route template and status,
+their latency, acts accepted or refused by act, and the notices still to be delivered.
+
+Labels are route templates and act names, never ids: the number of series stays fixed
+however many posts and members the register holds, and no record is named.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import FastAPI, Response
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, PlatformCollector,
+                               ProcessCollector, generate_latest)
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from exequatur.models.member import MEMBER
+from exequatur.models.post import POST
+from exequatur.models.relations import RELATIONS
+from exequatur.register import outbox
+
+# The routes that create a record are acts too (their lifecycle's creating act); the other acts
+# are the generated `.../acts/{act}` routes, named "<kind>:<act>" (api/app.py `_act_route`).
+CREATING_ROUTES = {
+    "/v1/relations": ("relations", RELATIONS.creation.name),
+    "/v1/posts": ("post", POST.creation.name),
+    "/v1/posts/{post_id}/members": ("member", MEMBER.creation.name),
+}
+
+
+class NoticeBacklog:
+    """Read at each scrape from the register: the notices the workers' relays have not yet
+    delivered (relay.py), by recipient, and how long the oldest has waited. An alert
+    on the age catches a receiver that is down (the relays retry it for ever)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        pending = GaugeMetricFamily("exequatur_notices_pending", "Notices queued and not yet delivered, by recipient",
+                                    labels=["recipient"])
+        age = GaugeMetricFamily("exequatur_notices_oldest_pending_seconds",
+                                "How long the oldest undelivered notice has waited, by recipient", labels=["recipient"])
+        try:
+            backlog = outbox.backlog(self.engine)
+        except SQLAlchemyError:  # the register away: no figure rather than a failed scrape
+            return
+        now = time.time()
+        for recipient, count, oldest in backlog:
+            pending.add_metric([recipient], count)
+            age.add_metric([recipient], max(0.0, now - oldest.timestamp()) if oldest else 0.0)
+        yield pending
+        yield age
+
+
+class Metrics:
+    """One registry per application, so two apps in one process (the tests) count apart."""
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        self.registry = CollectorRegistry()
+        if engine is not None:
+            self.registry.register(NoticeBacklog(engine))
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        self.requests = Counter("exequatur_http_requests", "HTTP requests answered, by route template and status",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("exequatur_http_request_duration_seconds",
+                                 "Time to answer an HTTP request, by route template",
+                                 ["method", "route"], registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        # accepted: 2xx; refused: the caller's or the law's no (4xx); unavailable: 5xx, retry.
+        self.acts = Counter("exequatur_acts", "Acts asked for, by lifecycle, act and outcome",
+                            ["kind", "act", "outcome"], registry=self.registry)
+
+    def observe(self, method: str, route: Any, status: int, seconds: float) -> None:
+        template = getattr(route, "path", None) or "unmatched"  # unmatched paths would be one series each
+        self.requests.labels(method, template, str(status)).inc()
+        self.latency.labels(method, template).observe(seconds)
+        act = act_of(method, route)
+        if act is not None:
+            outcome = "accepted" if status < 400 else "refused" if status < 500 else "unavailable"
+            self.acts.labels(act[0], act[1], outcome).inc()
+
+
+def act_of(method: str, route: Any) -> tuple[str, str] | None:
+    if method != "POST" or route is None:
+        return None
+    name, path = getattr(route, "name", ""), getattr(route, "path", "")
+    if path in CREATING_ROUTES:
+        return CREATING_ROUTES[path]
+    if "/acts/" in path and ":" in name:
+        kind, act = name.split(":", 1)
+        return kind, act
+    return None
+
+
+class MetricsMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware): it reads the matched route from the scope, which the
+    router fills in, after the application answered."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.metrics.observe(scope["method"], scope.get("route"), status, time.perf_counter() - started)
+
+
+def install(app: FastAPI, engine: Engine | None = None) -> None:
+    metrics = Metrics(engine)
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def scrape() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,99 @@
+"""How a client performs acts on the lifecycles: one place for the API (api/app.py) and the
+operators' import (onboarding/), both talking to Temporal directly.
+
+Record ids and update ids derive from a caller's key (an Idempotency-Key, a CSV row's natural
+key), so a retry reaches the same workflow and the same Update and applies nothing twice.
+Client-side only: no workflow code imports this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+
+from exequatur.models.profile import Profile
+from exequatur.models.relations import relations_id
+from exequatur.register import queries
+from exequatur.workflows.base import static_summary
+from exequatur.workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
+from exequatur.workflows.messages import ActOutcome, ActRequest, PastActs, StartInput
+
+WORKFLOWS: dict[str, Any] = {"relations": RelationsWorkflow, "post": PostWorkflow, "member": MemberWorkflow,
+                             "custody": CustodyWorkflow}
+
+
+def workflow_id(kind: str, record_id: str) -> str:
+    return f"{kind}-{record_id}"
+
+
+def derived_id(principal_name: str, scope: str, key: str | None) -> str:
+    """A caller's key maps onto one update id (and one record id) per caller and scope."""
+    if not key:
+        return uuid.uuid4().hex
+    return hashlib.sha256(f"{principal_name}|{scope}|{key}".encode()).hexdigest()[:32]
+
+
+def new_post_id(sending_state: str, receiving_state: str, update_id: str) -> str:
+    return f"{sending_state}-{receiving_state}-{update_id[:12].upper()}"
+
+
+def new_member_id(update_id: str) -> str:
+    return f"M-{update_id[:12].upper()}"  # no name in an id: ids are stored in clear (STYLE.md)
+
+
+def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    """The register's current facts a lifecycle declares it reads (`Lifecycle.facts`), sent with
+    every act: whether SS keeps a diplomatic mission in RS, the profile's 15(2) choice, severance,
+    SS's other open posts (27(2)(a))."""
+    if kind in ("relations", "custody"):
+        return {}
+    relations = queries.get_record(engine, relations_id(record["sending_state"], record["receiving_state"]),
+                                   "relations") or {}
+    found: dict[str, Any] = {"ss_diplomatic_mission": record["sending_state"] in relations.get("diplomatic_missions", [])}
+    if kind == "post":
+        profile = Profile.model_validate(queries.get_profile(engine, record["receiving_state"]) or {})
+        found["acting_heads_need_consent"] = profile.acting_heads_need_consent
+        found["relations_severed"] = relations.get("state") == "severed"
+        others = queries.list_records(engine, "post", sending_state=record["sending_state"],
+                                      receiving_state=record["receiving_state"], state="open")
+        found["ss_open_posts"] = [p["id"] for p in others if p["id"] != record["id"]]
+    return found
+
+
+async def create(client: Client, task_queue: str, kind: str, record: dict[str, Any], act_name: str,
+                 request: ActRequest | PastActs, update_id: str, created: bool = False) -> ActOutcome:
+    """The creating act as an update-with-start: the workflow starts unless it runs already, and
+    the update id makes a retry attach to the first attempt."""
+    start = WithStartWorkflowOperation(
+        WORKFLOWS[kind].run, StartInput(record=record, created=created),
+        id=workflow_id(kind, record["id"]), task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        static_summary=static_summary(kind, record),
+    )
+    return await client.execute_update_with_start_workflow(  # type: ignore[no-any-return]
+        act_name, request, start_workflow_operation=start, id=update_id, result_type=ActOutcome)
+
+
+async def perform(client: Client, kind: str, record_id: str, act_name: str, request: ActRequest | PastActs,
+                  update_id: str) -> ActOutcome:
+    """Any other act: an Update of the record's workflow, whose validator asks the declaration."""
+    handle = client.get_workflow_handle(workflow_id(kind, record_id))
+    return await handle.execute_update(act_name, request, id=update_id, result_type=ActOutcome)
+
+
+def refusal_details(cause: BaseException | None) -> dict[str, Any] | None:
+    """What a workflow's refusal says (status, article, state, allowed acts, bad fields), or None
+    for anything else. Field paths are joined (`person.full_name`)."""
+    if not (isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict)):
+        return None
+    details = dict(cause.details[0])
+    details["status"] = int(details.get("status", 409))
+    if "errors" in details:
+        details["errors"] = [{"field": ".".join(map(str, e["loc"])) or "body", "msg": e["msg"], "type": e["type"]}
+                             for e in details["errors"]]
+    return details

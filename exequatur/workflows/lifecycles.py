@@ -1,0 +1,78 @@
+"""The three lifecycle workflows: each binds one declaration of models/ to the engine.
+
+The classes look alike on purpose: the SDK wants `@workflow.init` and `@workflow.run` on
+each class itself, and refuses classes made by a factory (local classes).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from exequatur.models.custody import CUSTODY
+    from exequatur.models.member import MEMBER
+    from exequatur.models.post import POST
+    from exequatur.models.relations import RELATIONS
+    from exequatur.workflows.base import LifecycleWorkflow
+    from exequatur.workflows.messages import StartInput
+
+
+@workflow.defn(name="Relations")
+class RelationsWorkflow(LifecycleWorkflow):
+    """Consular relations between two States (VCCR Art. 2); id `relations-AAA-BBB`."""
+
+    LIFECYCLE = RELATIONS
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()
+
+
+@workflow.defn(name="Post")
+class PostWorkflow(LifecycleWorkflow):
+    """A consular post from the request for consent (VCCR Art. 4) on; id `post-<id>`."""
+
+    LIFECYCLE = POST
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()
+
+
+@workflow.defn(name="Member")
+class MemberWorkflow(LifecycleWorkflow):
+    """One member's tenure, appointment to departure (VCCR Arts. 10-26, 53); id `member-<id>`."""
+
+    LIFECYCLE = MEMBER
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()
+
+
+@workflow.defn(name="Custody")
+class CustodyWorkflow(LifecycleWorkflow):
+    """A third State's custody of a closed post (VCCR 27(1)(b)), proposal to handover; started
+    by the post, id `custody-<post id>-C<n>`."""
+
+    LIFECYCLE = CUSTODY
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()

@@ -1,0 +1,80 @@
+"""The inputs and results of every workflow, update and query (pydantic data converter)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from exequatur.models.common import Party
+from exequatur.models.profile import Profile
+from exequatur.register.queries import ListedAct
+
+
+class StartInput(BaseModel):
+    """A lifecycle's record at start; `created` once the creation act is recorded
+    (continue-as-new carries the record on)."""
+
+    record: dict[str, Any]
+    created: bool = False
+    deliveries_due: bool = False
+    open_itself: bool = False  # started by another workflow: perform the creating act at once
+
+
+class ActRequest(BaseModel):
+    """An act as a caller performs it: the party the API established and the principal."""
+
+    party: Party
+    principal: str = Field(max_length=64)
+    body: dict[str, Any] = Field(default_factory=dict)
+    facts: dict[str, Any] = Field(default_factory=dict)  # the lifecycle's `facts`, from the register
+    # The receiving State's profile as the caller read it with the facts, for an act whose effect
+    # sets a deadline (its periods): the workflow then need not read it (bench items 1 and 3).
+    profile: Profile | None = None
+
+
+class PastAct(BaseModel):
+    """One act of a record's past, with the id the register keeps it under."""
+
+    act: str
+    body: dict[str, Any] = Field(default_factory=dict)
+    act_id: str = Field(min_length=1, max_length=64)
+
+
+class PastActs(BaseModel):
+    """A record's acts performed before this service kept its register (the import,
+    onboarding/): each by the party the Convention gives it to, in order, in one Update."""
+
+    principal: str = Field(max_length=64)
+    facts: dict[str, Any] = Field(default_factory=dict)
+    profile: Profile | None = None  # as in ActRequest
+    acts: list[PastAct] = Field(min_length=1, max_length=16)
+
+
+# The Update that records a record's past acts (not offered by the API: the operators' import).
+PAST_ACTS_UPDATE = "record-past-acts"
+
+
+class AutomaticAct(BaseModel):
+    """An act the service performs on a record because of another record's act (e.g. a new
+    head admitted ends the post's acting period, VCCR 15(1))."""
+
+    act: str
+    body: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActOutcome(BaseModel):
+    record_id: str
+    state: str
+    record_seq: int
+    # The record as the act left it and the act as the record's answer lists it: the API answers
+    # from these instead of reading the register again (bench item 2). None for a record's past
+    # acts (the import reads nothing back) and from builds before they were sent.
+    document: dict[str, Any] | None = None
+    act: ListedAct | None = None
+
+
+# ApplicationError types the API maps onto HTTP statuses.
+REFUSED = "ActRefused"  # the status it carries (403, 404, 409), with article and state
+INVALID = "InvalidInput"  # 422, with the fields
+REGISTER_UNAVAILABLE = "RegisterUnavailable"  # 503, retry with the same Idempotency-Key

@@ -1,7 +1,0 @@
-"""Onboarding an existing consular corps from a CSV file (docs/import.md)."""
-
-from onboarding.example import example_corps
-from onboarding.importer import ImportReport, RowResult, import_corps
-from onboarding.rows import COLUMNS, write_csv
-
-__all__ = ["COLUMNS", "ImportReport", "RowResult", "example_corps", "import_corps", "write_csv"]
