@@ -228,7 +228,7 @@ def histories_replay(folder: Path = typer.Argument(..., help="a folder written b
     from temporalio.worker import Replayer
 
     from exequatur.worker.runner import WORKFLOW_RUNNER
-from exequatur.worker.worker import WORKFLOWS
+    from exequatur.worker.worker import WORKFLOWS
 
     converter = get_settings().data_converter()  # encrypted histories need the keys
 
