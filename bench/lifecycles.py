@@ -22,7 +22,7 @@ from exequatur.models.member import MEMBER, Appointment, new_member
 from exequatur.models.post import Post
 from exequatur.models.profile import Profile
 from exequatur.workflows.lifecycles import MemberWorkflow
-from exequatur.workflows.messages import ActRequest, StartInput
+from exequatur.models.messages import ActRequest, StartInput
 
 FRA = {"Authorization": "Bearer tok-fra"}
 WSM = {"Authorization": "Bearer tok-wsm"}

@@ -13,12 +13,13 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from exequatur.api.app import consular_list_entries
+from exequatur.register.precedence import consular_list_entries
 from exequatur.models.common import Person
 from exequatur.models.member import HEAD_CLASSES, Member
 from exequatur.models.post import Post
 from exequatur.register.db import engine_for, migrate
-from exequatur.register.queries import ActEntry, record_act
+from exequatur.models.messages import ActEntry
+from exequatur.register.queries import record_act
 
 SENDING = ["FRA", "JPN", "AUS", "USA", "DEU", "ITA", "ESP", "CHN", "IND", "BRA"]
 

@@ -11,7 +11,7 @@ from exequatur.api.auth import Principal
 from exequatur.register import queries
 from exequatur.core.settings import get_settings
 from tests.helpers import Ministry, days_ago, head, relations_and_post
-from exequatur.workflows.messages import ActOutcome
+from exequatur.models.messages import ActOutcome
 
 
 async def _settled(ministry: Ministry, member_id: str, answer: dict) -> dict:

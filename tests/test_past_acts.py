@@ -15,7 +15,7 @@ from exequatur.onboarding.importer import MEMBER_ACTS
 from exequatur.register import queries
 from tests.test_api_scenarios import wait_for
 from exequatur.workflows import client as acts
-from exequatur.workflows.messages import PAST_ACTS_UPDATE, PastAct, PastActs
+from exequatur.models.messages import PAST_ACTS_UPDATE, PastAct, PastActs
 
 
 async def _acts(record_id: str) -> list[dict]:  # type: ignore[type-arg]

@@ -242,12 +242,12 @@ async def test_diplomatic_acts_and_joint_appointment(corps):
 
 
 def test_the_collector_resumes_only_when_the_last_list_is_built():
-    """api/app.py `collection_paused`: two lists built at once in the API's threads; the cyclic
+    """register/precedence.py `collection_paused`: two lists built at once in the API's threads; the cyclic
     collector resumes when the second ends, and stays off if it was off before."""
     import gc
     import threading
 
-    from exequatur.api.app import collection_paused
+    from exequatur.register.precedence import collection_paused
 
     assert gc.isenabled()
     inside, release = threading.Event(), threading.Event()

@@ -13,14 +13,15 @@ import pytest
 import sqlalchemy as sa
 
 from exequatur.api import consular_list
-from exequatur.api.app import consular_list_facts
+from exequatur.register.precedence import consular_list_facts
 from exequatur.models.common import Person
 from exequatur.models.member import HEAD_CLASSES, Member
 from exequatur.models.post import ActingHead, OfficerOrder, Post
 from exequatur.models.precedence import listed_on, order
 from exequatur.models.profile import Profile
 from exequatur.register import queries
-from exequatur.register.queries import ActEntry, record_act
+from exequatur.models.messages import ActEntry
+from exequatur.register.queries import record_act
 
 START = date(2024, 1, 1)
 SENDING = ["FRA", "JPN", "AUS", "USA", "DEU", "NZL", "GBR"]

@@ -13,7 +13,7 @@ from exequatur.models.common import Notice
 from exequatur.models.lifecycle import Refusal
 from exequatur.register import queries
 from exequatur.register.db import engine_for, migrate
-from exequatur.register.queries import ActEntry
+from exequatur.models.messages import ActEntry
 
 
 

@@ -20,7 +20,7 @@ from exequatur.models.relations import RELATIONS
 from exequatur.core.codec import data_converter
 from exequatur.worker.runner import WORKFLOW_RUNNER
 from exequatur.worker.worker import WORKFLOWS
-from exequatur.workflows.messages import PAST_ACTS_UPDATE
+from exequatur.models.messages import PAST_ACTS_UPDATE
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 

@@ -4,10 +4,10 @@ The relay (relay.py) delivers them; the activity serves workflows started before
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import hmac
 import json
-import contextvars
 import os
 import threading
 import time
@@ -17,22 +17,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import httpx
-from pydantic import BaseModel
 from temporalio import activity
 
-from exequatur.activities.register import _engine
-from exequatur.register import outbox, queries
 from exequatur.core.settings import get_settings
-
-
-class Delivered(BaseModel):
-    id: str
-    recipient: str
-    delivered_at: datetime
-
-
-class DeliveryResult(BaseModel):
-    delivered: list[Delivered]
+from exequatur.models.messages import Delivered, DeliveryResult
+from exequatur.register import outbox, queries
+from exequatur.register.db import register_engine
 
 
 def _write_outbox(notice_id: str, document: dict) -> None:  # type: ignore[type-arg]
@@ -53,8 +43,13 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "sha256=" + mac.hexdigest()
 
 
-def _post_webhook(url: str, notice_id: str, document: dict, secret: str | None,  # type: ignore[type-arg]
-                  renew: Callable[[], None] | None) -> None:
+def _post_webhook(
+    url: str,
+    notice_id: str,
+    document: dict,
+    secret: str | None,  # type: ignore[type-arg]
+    renew: Callable[[], None] | None,
+) -> None:
     # The id travels as a header too, so a receiver can drop a repeat after a crash; with a
     # secret, an HMAC-SHA256 of the timestamp and body proves the service sent it.
     body = json.dumps(document, default=str, sort_keys=True).encode()
@@ -112,7 +107,7 @@ def deliver_notifications(record_id: str) -> DeliveryResult:
 
     Workflows that started before the relay (relay.py) still call this; it takes the
     relay's lease on the record's notices, so the two never deliver one notice at once."""
-    engine, token = _engine(), f"activity-{uuid.uuid4().hex[:12]}"
+    engine, token = register_engine(), f"activity-{uuid.uuid4().hex[:12]}"
     lease = outbox.LEASE
     claimed = outbox.claim(engine, token, datetime.now(UTC), lease, 1000, record_id=record_id)
 
@@ -127,7 +122,8 @@ def deliver_notifications(record_id: str) -> DeliveryResult:
         activity.heartbeat(row["id"])
     # Every delivered notice of the record, not only this attempt's: an earlier attempt (or the
     # relay) may have delivered one and the workflow still records it (R14), at most once.
-    delivered = [Delivered(id=row["id"], recipient=row["recipient"], delivered_at=row["delivered_at"])
-                 for row in queries.delivered(engine, record_id)]
+    delivered = [
+        Delivered(id=row["id"], recipient=row["recipient"], delivered_at=row["delivered_at"])
+        for row in queries.delivered(engine, record_id)
+    ]
     return DeliveryResult(delivered=delivered)
-

@@ -42,8 +42,10 @@ def load_tokens(path: Path) -> list[TokenEntry]:
         state, role = spec.get("state"), spec.get("role")
         name = spec.get("name") or (f"state:{state}" if state else f"role:{role}")
         if len(name) > 64 or (state is None) == (role is None) or role not in (None, "auditor", "admin"):
-            raise ValueError(f"tokens file: an entry needs a state or a role (auditor, admin) and a name of "
-                             f"at most 64 characters; see {path}")
+            raise ValueError(
+                f"tokens file: an entry needs a state or a role (auditor, admin) and a name of "
+                f"at most 64 characters; see {path}"
+            )
         entries.append(TokenEntry(digest, Principal(name=name, state=state, role=role)))
     return entries
 

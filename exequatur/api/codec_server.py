@@ -34,8 +34,11 @@ Then, in the Web UI's codec settings, turn on <em>Include cross-origin credentia
 def reader(request: Request) -> Principal:
     """A bearer token, or the codec cookie; only auditors and admins decode."""
     cookie = request.cookies.get(COOKIE)
-    principal = (principal_of(request.app.state.tokens, cookie)
-                 if cookie and not request.headers.get("authorization") else authenticate(request))
+    principal = (
+        principal_of(request.app.state.tokens, cookie)
+        if cookie and not request.headers.get("authorization")
+        else authenticate(request)
+    )
     return _may_decode(principal)
 
 

@@ -11,10 +11,28 @@ from typing import Any
 from exequatur.models.common import STATE_NAMES
 from exequatur.models.precedence import Entry
 
-CLASS_TITLES = {"consul-general": "Consuls-General", "consul": "Consuls", "vice-consul": "Vice-Consuls",
-                "consular-agent": "Consular Agents"}
-COLUMNS = ["rank", "member_id", "post_id", "sending_state", "seat", "class", "category", "acting",
-           "precedence_date", "instrument_presented_on", "tie_break", "full_name", "standing", "diplomatic_acts"]
+CLASS_TITLES = {
+    "consul-general": "Consuls-General",
+    "consul": "Consuls",
+    "vice-consul": "Vice-Consuls",
+    "consular-agent": "Consular Agents",
+}
+COLUMNS = [
+    "rank",
+    "member_id",
+    "post_id",
+    "sending_state",
+    "seat",
+    "class",
+    "category",
+    "acting",
+    "precedence_date",
+    "instrument_presented_on",
+    "tie_break",
+    "full_name",
+    "standing",
+    "diplomatic_acts",
+]
 
 
 def as_json(receiving_state: str, on: date, entries: list[Entry]) -> dict[str, Any]:
@@ -30,11 +48,22 @@ def as_json(receiving_state: str, on: date, entries: list[Entry]) -> dict[str, A
 def _row(entry: Entry) -> dict[str, Any]:
     # The columns read straight from the entry (as `model_dump(mode="json")` would give them):
     # a list of thousands is rendered in a fraction of the dump's time.
-    return {"rank": entry.rank, "member_id": entry.member_id, "post_id": entry.post_id,
-            "sending_state": entry.sending_state, "seat": entry.seat, "class": entry.class_,
-            "category": entry.category, "acting": entry.acting, "precedence_date": _iso(entry.precedence_date),
-            "instrument_presented_on": _iso(entry.instrument_presented_on), "tie_break": entry.tie_break,
-            "full_name": entry.full_name, "standing": entry.standing, "diplomatic_acts": entry.diplomatic_acts}
+    return {
+        "rank": entry.rank,
+        "member_id": entry.member_id,
+        "post_id": entry.post_id,
+        "sending_state": entry.sending_state,
+        "seat": entry.seat,
+        "class": entry.class_,
+        "category": entry.category,
+        "acting": entry.acting,
+        "precedence_date": _iso(entry.precedence_date),
+        "instrument_presented_on": _iso(entry.instrument_presented_on),
+        "tie_break": entry.tie_break,
+        "full_name": entry.full_name,
+        "standing": entry.standing,
+        "diplomatic_acts": entry.diplomatic_acts,
+    }
 
 
 def _iso(day: date | None) -> str | None:
@@ -70,8 +99,14 @@ def as_html(receiving_state: str, on: date, entries: list[Entry]) -> str:
         f"<h1>Consular list of {state}</h1>",
         f"<p class='edition'>Edition of <time datetime='{on.isoformat()}'>{on:%d %B %Y}</time>.</p>",
         "<p class='dean'>Dean of the consular corps: "
-        + (f"<strong>{escape(dean.full_name)}</strong>, {escape(STATE_NAMES.get(dean.sending_state, dean.sending_state))}, "
-           f"{escape(dean.seat)}" if dean else "none listed") + "</p>",
+        + (
+            f"<strong>{escape(dean.full_name)}</strong>, "
+            f"{escape(STATE_NAMES.get(dean.sending_state, dean.sending_state))}, "
+            f"{escape(dean.seat)}"
+            if dean
+            else "none listed"
+        )
+        + "</p>",
         "<p class='note'>Heads of consular posts in order of precedence (Vienna Convention on Consular "
         "Relations, Art. 16). This list changes with every admission, end of functions and designation "
         "of an acting head; it is exact only for the edition date above.</p>",
@@ -82,8 +117,10 @@ def as_html(receiving_state: str, on: date, entries: list[Entry]) -> str:
             if group is not None:
                 parts.append("</tbody></table>")
             group = _group(entry)
-            parts.append(f"<h2>{escape(group)}</h2><table><thead><tr><th>Rank</th><th>Name</th><th>Sending State</th>"
-                         "<th>Seat</th><th>Category</th><th>Precedence date</th><th>Remarks</th></tr></thead><tbody>")
+            parts.append(
+                f"<h2>{escape(group)}</h2><table><thead><tr><th>Rank</th><th>Name</th><th>Sending State</th>"
+                "<th>Seat</th><th>Category</th><th>Precedence date</th><th>Remarks</th></tr></thead><tbody>"
+            )
         remarks = []
         if entry.diplomatic_acts:
             remarks.append("authorized to perform diplomatic acts (Art. 17)")
@@ -95,7 +132,8 @@ def as_html(receiving_state: str, on: date, entries: list[Entry]) -> str:
             f"<td>{escape(STATE_NAMES.get(entry.sending_state, entry.sending_state))}</td><td>{escape(entry.seat)}</td>"
             f"<td>{escape(entry.category or '')}</td>"
             f"<td>{entry.precedence_date.isoformat() if entry.precedence_date else ''}</td>"
-            f"<td>{'; '.join(remarks)}</td></tr>")
+            f"<td>{'; '.join(remarks)}</td></tr>"
+        )
     if group is not None:
         parts.append("</tbody></table>")
     parts.append("</body></html>")

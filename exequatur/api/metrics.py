@@ -11,24 +11,27 @@ import time
 from typing import Any
 
 from fastapi import FastAPI, Response
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, PlatformCollector,
-                               ProcessCollector, generate_latest)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from exequatur.models.member import MEMBER
-from exequatur.models.post import POST
-from exequatur.models.relations import RELATIONS
+from exequatur.models.kinds import KINDS
 from exequatur.register import outbox
 
 # The routes that create a record are acts too (their lifecycle's creating act); the other acts
 # are the generated `.../acts/{act}` routes, named "<kind>:<act>" (api/app.py `_act_route`).
 CREATING_ROUTES = {
-    "/v1/relations": ("relations", RELATIONS.creation.name),
-    "/v1/posts": ("post", POST.creation.name),
-    "/v1/posts/{post_id}/members": ("member", MEMBER.creation.name),
+    kind.creation_route: (kind.name, kind.lifecycle.creation.name) for kind in KINDS.values() if kind.creation_route
 }
 
 
@@ -41,10 +44,14 @@ class NoticeBacklog:
         self.engine = engine
 
     def collect(self):  # type: ignore[no-untyped-def]
-        pending = GaugeMetricFamily("exequatur_notices_pending", "Notices queued and not yet delivered, by recipient",
-                                    labels=["recipient"])
-        age = GaugeMetricFamily("exequatur_notices_oldest_pending_seconds",
-                                "How long the oldest undelivered notice has waited, by recipient", labels=["recipient"])
+        pending = GaugeMetricFamily(
+            "exequatur_notices_pending", "Notices queued and not yet delivered, by recipient", labels=["recipient"]
+        )
+        age = GaugeMetricFamily(
+            "exequatur_notices_oldest_pending_seconds",
+            "How long the oldest undelivered notice has waited, by recipient",
+            labels=["recipient"],
+        )
         try:
             backlog = outbox.backlog(self.engine)
         except SQLAlchemyError:  # the register away: no figure rather than a failed scrape
@@ -66,15 +73,26 @@ class Metrics:
             self.registry.register(NoticeBacklog(engine))
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
-        self.requests = Counter("exequatur_http_requests", "HTTP requests answered, by route template and status",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("exequatur_http_request_duration_seconds",
-                                 "Time to answer an HTTP request, by route template",
-                                 ["method", "route"], registry=self.registry,
-                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        self.requests = Counter(
+            "exequatur_http_requests",
+            "HTTP requests answered, by route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "exequatur_http_request_duration_seconds",
+            "Time to answer an HTTP request, by route template",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
         # accepted: 2xx; refused: the caller's or the law's no (4xx); unavailable: 5xx, retry.
-        self.acts = Counter("exequatur_acts", "Acts asked for, by lifecycle, act and outcome",
-                            ["kind", "act", "outcome"], registry=self.registry)
+        self.acts = Counter(
+            "exequatur_acts",
+            "Acts asked for, by lifecycle, act and outcome",
+            ["kind", "act", "outcome"],
+            registry=self.registry,
+        )
 
     def observe(self, method: str, route: Any, status: int, seconds: float) -> None:
         template = getattr(route, "path", None) or "unmatched"  # unmatched paths would be one series each

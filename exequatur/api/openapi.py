@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from exequatur.models.kinds import KINDS
 from exequatur.models.lifecycle import PARTY_NAMES, Act, Lifecycle
 
 
@@ -37,16 +38,18 @@ WHEN = {
     403: "The caller is not the party the Convention gives this act to (`article` names it).",
     404: "No such record, or it is not visible to the caller (no hint that it exists).",
     409: "The act is not allowed now: `article` cites the rule, `state` is the current state, "
-         "`allowed_acts` what the caller may do instead. Nothing is recorded.",
+    "`allowed_acts` what the caller may do instead. Nothing is recorded.",
     422: "Malformed input: `errors` names every bad field. Nothing is recorded.",
     503: "The register or Temporal is unavailable, or the act is not confirmed yet: retry after "
-         "`Retry-After` seconds with the same `Idempotency-Key`; it is applied once.",
+    "`Retry-After` seconds with the same `Idempotency-Key`; it is applied once.",
 }
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {status: {"description": WHEN[status], "model": Problem,
-                     "content": {"application/problem+json": {}}} for status in statuses}
+    return {
+        status: {"description": WHEN[status], "model": Problem, "content": {"application/problem+json": {}}}
+        for status in statuses
+    }
 
 
 ACT_RESPONSES = problem_responses(401, 403, 404, 409, 422, 503)
@@ -57,31 +60,38 @@ ACT_RESPONSES = problem_responses(401, 403, 404, 409, 422, 503)
 EXAMPLES: dict[str, dict[str, Any]] = {
     "update-missions": {"diplomatic_missions": ["FRA"]},
     "request-change": {"seat": "Salelologa"},
-    "designate-acting-head": {"person": {"full_name": "Anne Leroy", "nationalities": ["FRA"]},
-                              "from": date.today().isoformat(), "notified_by": "diplomatic-mission",
-                              "is_consular_officer": True},
+    "designate-acting-head": {
+        "person": {"full_name": "Anne Leroy", "nationalities": ["FRA"]},
+        "from": date.today().isoformat(),
+        "notified_by": "diplomatic-mission",
+        "is_consular_officer": True,
+    },
     "close": {"kind": "temporary"},
     "propose-custodian": {"custodian": {"kind": "third-state", "state": "NZL"}},
     "propose-protecting-state": {"state": "NZL"},
     "notify-officer-precedence": {"order": ["M-0123456789AB"], "notified_by": "head-of-post"},
     "notify-igo-representation": {"organization": "Pacific Islands Forum"},
-    "hand-over": {"inventory": {"premises": ["Chancery, Apia"], "property": ["vehicles"],
-                                "archives_sealed_units": 12}},
+    "hand-over": {"inventory": {"premises": ["Chancery, Apia"], "property": ["vehicles"], "archives_sealed_units": 12}},
 }
-
-PATHS = {"relations": "relations", "post": "posts", "member": "members"}
 
 
 def act_description(kind: str, act: Act, via_post: bool = False) -> str:
     """The operation's text: what the act does, whose it is, its article, a call that works
     against `make run` (tokens in var/tokens.toml)."""
-    who = "the sending State" if act.party.value == "SS" else "the receiving State" \
-        if act.party.value == "RS" else PARTY_NAMES[act.party]
-    path = f"/v1/{PATHS['post' if via_post else kind]}/$ID/acts/{act.name}"
+    who = (
+        "the sending State"
+        if act.party.value == "SS"
+        else "the receiving State"
+        if act.party.value == "RS"
+        else PARTY_NAMES[act.party]
+    )
+    path = f"/v1/{KINDS['post' if via_post else kind].collection}/$ID/acts/{act.name}"
     body = EXAMPLES.get(act.name)
     data = f" -H 'content-type: application/json' -d '{_json(body)}'" if body else ""
-    return (f"{act.summary}\n\n**Party:** {who} ({act.party.value}). **Article:** {act.article}.\n\n"
-            f"```sh\ncurl -X POST $API{path} -H \"Authorization: Bearer $TOKEN\"{data}\n```")
+    return (
+        f"{act.summary}\n\n**Party:** {who} ({act.party.value}). **Article:** {act.article}.\n\n"
+        f'```sh\ncurl -X POST $API{path} -H "Authorization: Bearer $TOKEN"{data}\n```'
+    )
 
 
 def act_openapi_extra(act: Act) -> dict[str, Any]:
@@ -99,8 +109,13 @@ def lifecycle_tags(lifecycles: dict[str, Lifecycle[Any]]) -> list[dict[str, str]
     for tag, lifecycle in lifecycles.items():
         rows = ["| act | party | article | how |", "|---|---|---|---|"]
         for act in lifecycle.acts:
-            how = ("performed by the service" if act.automatic else
-                   "creates the record" if act.creates else f"`POST .../acts/{act.name}`")
+            how = (
+                "performed by the service"
+                if act.automatic
+                else "creates the record"
+                if act.creates
+                else f"`POST .../acts/{act.name}`"
+            )
             rows.append(f"| `{act.name}` | {act.party.value} | {act.article} | {how} |")
         tags.append({"name": tag, "description": f"{lifecycle.title}.\n\n" + "\n".join(rows)})
     return tags

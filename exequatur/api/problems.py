@@ -9,8 +9,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-          409: "Act not allowed now", 415: "Unsupported media type", 422: "Invalid input", 503: "Register unavailable"}
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Act not allowed now",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    503: "Register unavailable",
+}
 
 
 class Problem(Exception):
@@ -20,8 +29,12 @@ class Problem(Exception):
 
 
 def problem_response(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    body = {"type": f"https://exequatur.example/problems/{status}", "title": TITLES.get(status, "Error"),
-            "status": status, "detail": detail}
+    body = {
+        "type": f"https://exequatur.example/problems/{status}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = dict(headers or {})
     if status == 401:

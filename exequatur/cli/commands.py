@@ -12,14 +12,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-
-from exequatur.core.logs import configure_logging
 from pydantic import ValidationError
 
+from exequatur.core.logs import configure_logging
 from exequatur.core.settings import Settings, explain
 from exequatur.core.settings import get_settings as _load_settings
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from sqlalchemy import Engine
 
 app = typer.Typer(help="Exequatur: consular posts and their members under the VCCR (1963).", no_args_is_help=True)
 
@@ -64,8 +69,13 @@ def _demo_tokens(settings: Settings) -> Path:
     path = settings.var_dir / "tokens.toml"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        who = {"FRA": 'state = "FRA"', "WSM": 'state = "WSM"', "NZL": 'state = "NZL"',
-               "auditor": 'role = "auditor"', "admin": 'role = "admin"'}
+        who = {
+            "FRA": 'state = "FRA"',
+            "WSM": 'state = "WSM"',
+            "NZL": 'state = "NZL"',
+            "auditor": 'role = "auditor"',
+            "admin": 'role = "admin"',
+        }
         lines = [f'"tok-{k.lower()}-{secrets.token_hex(6)}" = {{ {v} }}' for k, v in who.items()]
         path.write_text("[tokens]\n" + "\n".join(lines) + "\n")
     typer.echo(f"Demo tokens ({path}):\n{path.read_text()}")
@@ -96,22 +106,39 @@ def run() -> None:
     children: list[subprocess.Popen[bytes]] = []
     if not settings.temporal_address:
         command = [
-            _temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
-            "--port", str(settings.temporal_port), "--ui-port", str(settings.temporal_ui_port),
-            "--db-filename", str(settings.var_dir / "temporal.sqlite"), "--log-level", "error",
+            _temporal_binary(),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(settings.temporal_port),
+            "--ui-port",
+            str(settings.temporal_ui_port),
+            "--db-filename",
+            str(settings.var_dir / "temporal.sqlite"),
+            "--log-level",
+            "error",
             # WAL and synchronous=normal: x1.4 acts/s for this service, x1.9 for bare updates (bench/RESULTS.md);
             # a power cut may lose the last transactions, never the file.
-            "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
             # The UI decrypts payloads through the API's codec server, for auditors (api/codec_server.py).
-            "--ui-codec-endpoint", f"http://{settings.api_host}:{settings.api_port}/codec", "--ui-disable-news-fetch",
+            "--ui-codec-endpoint",
+            f"http://{settings.api_host}:{settings.api_port}/codec",
+            "--ui-disable-news-fetch",
         ]
         from exequatur.workflows.search import dev_server_args
 
         command += dev_server_args()
         children.append(subprocess.Popen(command, start_new_session=True))
         _wait_for_port("127.0.0.1", settings.temporal_port)
-        typer.echo(f"Temporal Web UI: http://127.0.0.1:{settings.temporal_ui_port}  (auditors sign in at "
-                   f"http://{settings.api_host}:{settings.api_port}/codec/login to read payloads there)")
+        typer.echo(
+            f"Temporal Web UI: http://127.0.0.1:{settings.temporal_ui_port}  (auditors sign in at "
+            f"http://{settings.api_host}:{settings.api_port}/codec/login to read payloads there)"
+        )
     exe = [sys.executable, "-m", "exequatur.cli"]
     children.append(subprocess.Popen([*exe, "worker"], env=env, start_new_session=True))
     children.append(subprocess.Popen([*exe, "api"], env=env, start_new_session=True))
@@ -163,8 +190,13 @@ def api() -> None:
     settings = get_settings()
     configure_logging(settings.log_format)
     # On SIGTERM uvicorn stops accepting and finishes in-flight requests within the grace period.
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_config=None,
-                timeout_graceful_shutdown=int(settings.api_grace_seconds))
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.api_grace_seconds),
+    )
     _exit(0)
 
 
@@ -182,11 +214,13 @@ def search_attributes() -> None:
     async def main() -> None:
         client = await Client.connect(**settings.client_options())
         existing = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=settings.temporal_namespace))
+            ListSearchAttributesRequest(namespace=settings.temporal_namespace)
+        )
         missing = {key.name: key.indexed_value_type for key in ALL if key.name not in existing.custom_attributes}
         if missing:
-            await client.operator_service.add_search_attributes(AddSearchAttributesRequest(
-                namespace=settings.temporal_namespace, search_attributes=missing))
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=settings.temporal_namespace, search_attributes=missing)
+            )
         typer.echo(f"search attributes: {', '.join(key.name for key in ALL)} ({len(missing)} added)")
 
     asyncio.run(main())
@@ -198,9 +232,11 @@ app.add_typer(histories, name="histories")
 
 
 @histories.command("export")
-def histories_export(out: Path = typer.Option(..., "--out", help="folder for <workflow id>.json files"),
-                     query: str = typer.Option("", "--query", help="a visibility query, e.g. WorkflowType='Member'"),
-                     limit: int = typer.Option(1000, "--limit")) -> None:
+def histories_export(
+    out: Path = typer.Option(..., "--out", help="folder for <workflow id>.json files"),
+    query: str = typer.Option("", "--query", help="a visibility query, e.g. WorkflowType='Member'"),
+    limit: int = typer.Option(1000, "--limit"),
+) -> None:
     """Write the histories of the workflows a query finds, one JSON file each."""
     from temporalio.client import Client
 
@@ -238,8 +274,9 @@ def histories_replay(folder: Path = typer.Argument(..., help="a folder written b
         files = sorted(folder.glob("*.json"))
         for path in files:
             workflow_id = path.stem.split("--")[0]
-            result = await replayer.replay_workflow(WorkflowHistory.from_json(workflow_id, path.read_text()),
-                                                    raise_on_replay_failure=False)
+            result = await replayer.replay_workflow(
+                WorkflowHistory.from_json(workflow_id, path.read_text()), raise_on_replay_failure=False
+            )
             if result.replay_failure is not None:
                 failures += 1
                 typer.echo(f"FAILED {path.name}: {result.replay_failure}", err=True)
@@ -266,10 +303,11 @@ def migrate() -> None:
     typer.echo("register migrated")
 
 
-
 # ---- operators: the register read, the consular list, the certificate, the import ---------
 
-def _engine():  # type: ignore[no-untyped-def]
+
+def _register() -> Engine:
+    """The register the settings name (a bad variable is explained, as for every command)."""
     from exequatur.register.db import engine_for
 
     return engine_for(get_settings().effective_database_url)
@@ -286,7 +324,7 @@ def _state(code: str) -> str:
         raise typer.BadParameter(str(error.errors()[0]["msg"]).removeprefix("Value error, ")) from None
 
 
-def _day(value: str | None, name: str) -> "date | None":
+def _day(value: str | None, name: str) -> date | None:
     from datetime import date
 
     if value is None:
@@ -298,9 +336,11 @@ def _day(value: str | None, name: str) -> "date | None":
 
 
 @app.command()
-def precedence(receiving_state: str = typer.Argument(..., help="the receiving State, ISO 3166-1 alpha-3 (WSM)"),
-               on: str | None = typer.Option(None, "--on", help="the list as it stood that day (default today)"),
-               output: str = typer.Option("table", "--format", help="table, csv or html (printable)")) -> None:
+def precedence(
+    receiving_state: str = typer.Argument(..., help="the receiving State, ISO 3166-1 alpha-3 (WSM)"),
+    on: str | None = typer.Option(None, "--on", help="the list as it stood that day (default today)"),
+    output: str = typer.Option("table", "--format", help="table, csv or html (printable)"),
+) -> None:
     """The consular list of a receiving State in order of precedence (VCCR Art. 16), from the register
     by the API's own code (GET /v1/precedence)."""
     from datetime import date
@@ -309,36 +349,66 @@ def precedence(receiving_state: str = typer.Argument(..., help="the receiving St
     from rich.table import Table
 
     from exequatur.api import consular_list
-    from exequatur.api.app import consular_list_entries
     from exequatur.models.common import STATE_NAMES
+    from exequatur.register.precedence import consular_list_entries
 
     if output not in ("table", "csv", "html"):
         raise typer.BadParameter("use table, csv or html", param_hint="--format")
     state, day = _state(receiving_state), _day(on, "--on") or date.today()
-    entries = consular_list_entries(_engine(), state, day)
+    entries = consular_list_entries(_register(), state, day)
     if output == "csv":
         sys.stdout.write(consular_list.as_csv(entries))
     elif output == "html":
         sys.stdout.write(consular_list.as_html(state, day, entries))
     else:
         listing = consular_list.as_json(state, day, entries)
-        table = Table(title=f"Consular list of {STATE_NAMES.get(state, state)} on {day.isoformat()} (VCCR Art. 16)",
-                      title_justify="left")
-        for column in ("Rank", "Name", "Class", "Category", "Sending State", "Seat", "Precedence date",
-                       "Presented", "Member", "Remarks"):
+        table = Table(
+            title=f"Consular list of {STATE_NAMES.get(state, state)} on {day.isoformat()} (VCCR Art. 16)",
+            title_justify="left",
+        )
+        for column in (
+            "Rank",
+            "Name",
+            "Class",
+            "Category",
+            "Sending State",
+            "Seat",
+            "Precedence date",
+            "Presented",
+            "Member",
+            "Remarks",
+        ):
             table.add_column(column)
         for e in listing["entries"]:
-            remarks = [r for r in ("acting head (16(4))" if e["acting"] else "",
-                                   "officer (16(6))" if e["standing"] == "officer" else "",
-                                   f"tie: {e['tie_break']}" if e["tie_break"] else "") if r]
-            table.add_row(str(e["rank"]), e["full_name"], e["class"] or "", e["category"] or "", e["sending_state"],
-                          e["seat"], e["precedence_date"] or "", e["instrument_presented_on"] or "",
-                          e["member_id"] or "", "; ".join(remarks))
+            remarks = [
+                r
+                for r in (
+                    "acting head (16(4))" if e["acting"] else "",
+                    "officer (16(6))" if e["standing"] == "officer" else "",
+                    f"tie: {e['tie_break']}" if e["tie_break"] else "",
+                )
+                if r
+            ]
+            table.add_row(
+                str(e["rank"]),
+                e["full_name"],
+                e["class"] or "",
+                e["category"] or "",
+                e["sending_state"],
+                e["seat"],
+                e["precedence_date"] or "",
+                e["instrument_presented_on"] or "",
+                e["member_id"] or "",
+                "; ".join(remarks),
+            )
         console = Console(width=max(Console().width, 160))
         console.print(table)
         dean = next((e for e in listing["entries"] if e["member_id"] == listing["dean"]), None)
-        console.print(f"Dean of the consular corps: {dean['full_name']} ({dean['member_id']})" if dean
-                      else "Dean of the consular corps: none listed")
+        console.print(
+            f"Dean of the consular corps: {dean['full_name']} ({dean['member_id']})"
+            if dean
+            else "Dean of the consular corps: none listed"
+        )
     _exit(0)
 
 
@@ -353,7 +423,7 @@ def _show(kind: str, record_id: str, as_json: bool) -> None:
 
     from exequatur.cli.printouts import record_view, render_view
 
-    view = record_view(_engine(), kind, record_id)
+    view = record_view(_register(), kind, record_id)
     if view is None:
         typer.echo(f"no {kind} {record_id!r} in the register", err=True)
         _exit(1)
@@ -377,22 +447,24 @@ def show_member(member_id: str = typer.Argument(...), as_json: bool = typer.Opti
 
 
 @app.command()
-def certificate(member_id: str = typer.Argument(...),
-                on: str = typer.Option(..., "--on", help="the date the certificate speaks of (YYYY-MM-DD)"),
-                out: Path | None = typer.Option(None, "--out", help="write the HTML here (default: stdout)")) -> None:
+def certificate(
+    member_id: str = typer.Argument(...),
+    on: str = typer.Option(..., "--on", help="the date the certificate speaks of (YYYY-MM-DD)"),
+    out: Path | None = typer.Option(None, "--out", help="write the HTML here (default: stdout)"),
+) -> None:
     """The status certificate of a member on a date as a printable HTML page, with its basis: the acts,
     their dates and articles (VCCR 53; Samoa Act 1978 s.21). The finding is the API's
     (GET /v1/members/{id}/status): models.member.certificate."""
     from datetime import UTC, datetime
 
+    from exequatur.cli.printouts import certificate_html
     from exequatur.models.member import Member
     from exequatur.models.member import certificate as status_on
-    from exequatur.cli.printouts import certificate_html
     from exequatur.register import queries
 
     day = _day(on, "--on")
     assert day is not None
-    engine = _engine()
+    engine = _register()
     document = queries.get_record(engine, member_id, "member")
     if document is None:
         typer.echo(f"no member {member_id!r} in the register", err=True)
@@ -408,10 +480,11 @@ def certificate(member_id: str = typer.Argument(...),
 
 
 @app.command("import")
-def import_corps(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the CSV (docs/import.md)"),
-                 concurrency: int = typer.Option(16, "--concurrency", min=1, max=256,
-                                                 help="posts imported at the same time"),
-                 as_json: bool = typer.Option(False, "--json", help="print the report as JSON")) -> None:
+def import_corps(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="the CSV (docs/import.md)"),
+    concurrency: int = typer.Option(16, "--concurrency", min=1, max=256, help="posts imported at the same time"),
+    as_json: bool = typer.Option(False, "--json", help="print the report as JSON"),
+) -> None:
     """Onboard an existing consular corps: posts, heads with their historic commission, admission and
     exequatur dates, and staff, through the acts the API performs (same workflows and rules), with
     their legal dates. A re-run applies only what is missing. Exit 1 if a row failed or was skipped."""
@@ -433,11 +506,17 @@ def import_corps(file: Path = typer.Argument(..., exists=True, dir_okay=False, h
 
     async def main():  # type: ignore[no-untyped-def]
         client = await Client.connect(**settings.client_options())
-        with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=errors) as bar:
+        with Progress(
+            TextColumn("importing {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+        ) as bar:
             task = bar.add_task(file.name, total=total)
-            return await run_import(client, settings, file, concurrency=concurrency,
-                                    progress=lambda result: bar.advance(task))
+            return await run_import(
+                client, settings, file, concurrency=concurrency, progress=lambda result: bar.advance(task)
+            )
 
     report = asyncio.run(main())
     if as_json:
@@ -451,15 +530,27 @@ def import_corps(file: Path = typer.Argument(..., exists=True, dir_okay=False, h
                 table.add_column(column)
             for r in problems:
                 p = r.problem or {}
-                table.add_row(str(r.row), r.record, r.post, r.status, str(p.get("column", "")),
-                              str(p.get("article", "")), str(p.get("detail", "")))
+                table.add_row(
+                    str(r.row),
+                    r.record,
+                    r.post,
+                    r.status,
+                    str(p.get("column", "")),
+                    str(p.get("article", "")),
+                    str(p.get("detail", "")),
+                )
             console.print(table)
         counts = report.counts
-        console.print(f"{len(report.rows)} rows: {counts['imported']} imported, {counts['unchanged']} already in "
-                      f"the register, {counts['failed']} failed, {counts['skipped']} skipped; {report.acts_sent} acts "
-                      f"sent in {report.seconds:.1f} s"
-                      + (f"; consular relations established: {', '.join(report.relations_established)}"
-                         if report.relations_established else ""))
+        console.print(
+            f"{len(report.rows)} rows: {counts['imported']} imported, {counts['unchanged']} already in "
+            f"the register, {counts['failed']} failed, {counts['skipped']} skipped; {report.acts_sent} acts "
+            f"sent in {report.seconds:.1f} s"
+            + (
+                f"; consular relations established: {', '.join(report.relations_established)}"
+                if report.relations_established
+                else ""
+            )
+        )
     _exit(0 if report.ok else 1)
 
 

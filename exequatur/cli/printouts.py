@@ -10,13 +10,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from exequatur.models.common import STATE_NAMES, Party
-from exequatur.models.lifecycle import PARTY_NAMES, Case, Lifecycle
-from exequatur.models.member import MEMBER, Member, StatusCertificate
-from exequatur.models.post import POST
+from exequatur.models.kinds import KINDS
+from exequatur.models.lifecycle import PARTY_NAMES, Case
+from exequatur.models.member import Member, StatusCertificate
 from exequatur.register import queries
 from exequatur.workflows import client as acts_client
-
-LIFECYCLES: dict[str, Lifecycle[Any]] = {"post": POST, "member": MEMBER}
 
 
 def state_name(code: str | None) -> str:
@@ -29,28 +27,50 @@ def record_view(engine: Engine, kind: str, record_id: str) -> dict[str, Any] | N
     record = queries.get_record(engine, record_id, kind)
     if record is None:
         return None
-    lifecycle = LIFECYCLES[kind]
+    lifecycle = KINDS[kind].lifecycle
     case = Case(lifecycle, lifecycle.record.model_validate({**record, **acts_client.facts(engine, kind, record)}))
     allowed = {}
     for party in (Party.SS, Party.RS):
-        allowed[party.value] = [{"act": name, "article": lifecycle.act(name).article}  # type: ignore[union-attr]
-                                for name in case.allowed([party])]
-    deadlines = [{"deadline": timer.label, "article": timer.article, "ends": record.get(timer.field),
-                  "then": timer.act} for timer in lifecycle.timers
-                 if record.get(timer.field) and case.may(timer.act)]
-    dates = {name: value for name, value in record.items()
-             if value and name.endswith(("_on", "_at", "_date")) and name != "last_effective_date"}
+        allowed[party.value] = [
+            {"act": name, "article": lifecycle.act(name).article}  # type: ignore[union-attr]
+            for name in case.allowed([party])
+        ]
+    deadlines = [
+        {"deadline": timer.label, "article": timer.article, "ends": record.get(timer.field), "then": timer.act}
+        for timer in lifecycle.timers
+        if record.get(timer.field) and case.may(timer.act)
+    ]
+    dates = {
+        name: value
+        for name, value in record.items()
+        if value and name.endswith(("_on", "_at", "_date")) and name != "last_effective_date"
+    }
     view: dict[str, Any] = {
-        "kind": kind, "id": record_id, "state": record["state"],
+        "kind": kind,
+        "id": record_id,
+        "state": record["state"],
         "parties": {"SS": record["sending_state"], "RS": record["receiving_state"]},
-        "record": record, "dates": dates, "deadlines": deadlines, "allowed_acts": allowed,
-        "acts": [{**a, "effective_date": a["effective_date"].isoformat(), "recorded_at": a["recorded_at"].isoformat()}
-                 for a in queries.acts_of(engine, record_id)],
+        "record": record,
+        "dates": dates,
+        "deadlines": deadlines,
+        "allowed_acts": allowed,
+        "acts": [
+            {**a, "effective_date": a["effective_date"].isoformat(), "recorded_at": a["recorded_at"].isoformat()}
+            for a in queries.acts_of(engine, record_id)
+        ],
     }
     if kind == "post":
-        view["members"] = [{"id": m["id"], "role": m["role"], "class": m.get("class"), "category": m["category"],
-                            "full_name": m["person"]["full_name"], "state": m["state"]}
-                           for m in queries.list_records(engine, "member", post_id=record_id)]
+        view["members"] = [
+            {
+                "id": m["id"],
+                "role": m["role"],
+                "class": m.get("class"),
+                "category": m["category"],
+                "full_name": m["person"]["full_name"],
+                "state": m["state"],
+            }
+            for m in queries.list_records(engine, "member", post_id=record_id)
+        ]
     return view
 
 
@@ -62,11 +82,16 @@ def render_view(view: dict[str, Any]) -> Any:
 
     record = view["record"]
     if view["kind"] == "post":
-        title = (f"Post {view['id']}: {record['classification']} at {record['seat']} "
-                 f"({record['headed_by']}), district {record['district']}")
+        title = (
+            f"Post {view['id']}: {record['classification']} at {record['seat']} "
+            f"({record['headed_by']}), district {record['district']}"
+        )
     else:
-        title = (f"Member {view['id']}: {record['person']['full_name']}, {record['role']}"
-                 f"{', ' + record['class'] if record.get('class') else ''} ({record['category']}) of post {record['post_id']}")
+        title = (
+            f"Member {view['id']}: {record['person']['full_name']}, {record['role']}"
+            f"{', ' + record['class'] if record.get('class') else ''} ({record['category']}) "
+            f"of post {record['post_id']}"
+        )
     facts = Table.grid(padding=(0, 2))
     facts.add_row("State", f"[bold]{view['state']}[/bold]")
     facts.add_row("Sending State (SS)", state_name(view["parties"]["SS"]))
@@ -75,14 +100,23 @@ def render_view(view: dict[str, Any]) -> Any:
         facts.add_row("Nationalities", ", ".join(record["person"]["nationalities"]))
         privileges = record.get("privileges") or {}
         if privileges.get("began_on"):
-            facts.add_row("Privileges", f"from {privileges['began_on']} ({privileges['began_act']}, "
-                          f"{privileges['began_article']})" + (f" to {privileges['ended_on']} ({privileges['ended_act']}, "
-                          f"{privileges['ended_article']})" if privileges.get("ended_on") else ""))
+            facts.add_row(
+                "Privileges",
+                f"from {privileges['began_on']} ({privileges['began_act']}, "
+                f"{privileges['began_article']})"
+                + (
+                    f" to {privileges['ended_on']} ({privileges['ended_act']}, {privileges['ended_article']})"
+                    if privileges.get("ended_on")
+                    else ""
+                ),
+            )
     for name, value in view["dates"].items():
         facts.add_row(name.replace("_", " "), str(value))
     for deadline in view["deadlines"]:
-        facts.add_row(f"[yellow]{deadline['deadline']}[/yellow]",
-                      f"ends {deadline['ends']} ({deadline['article']}); then {deadline['then']}")
+        facts.add_row(
+            f"[yellow]{deadline['deadline']}[/yellow]",
+            f"ends {deadline['ends']} ({deadline['article']}); then {deadline['then']}",
+        )
     for party, acts in view["allowed_acts"].items():
         shown = ", ".join(f"{a['act']} ({a['article']})" for a in acts) or "none"
         facts.add_row(f"Next acts of {PARTY_NAMES[Party(party)]}", shown)
@@ -91,8 +125,9 @@ def render_view(view: dict[str, Any]) -> Any:
     for column in ("Date", "Act", "Article", "Party", "Principal", "State after"):
         acts_table.add_column(column)
     for act in view["acts"]:
-        acts_table.add_row(act["effective_date"], act["act"], act["article"], act["party"], act["principal"],
-                           act["state_code"])
+        acts_table.add_row(
+            act["effective_date"], act["act"], act["article"], act["party"], act["principal"], act["state_code"]
+        )
     parts.append(acts_table)
     if view.get("members") is not None:
         members = Table(title="Members", title_justify="left")
@@ -121,56 +156,79 @@ dt { font-weight: bold; }
 """
 
 
-def certificate_html(member: Member, status: StatusCertificate, acts: list[dict[str, Any]],
-                     issued: datetime) -> str:
+def certificate_html(member: Member, status: StatusCertificate, acts: list[dict[str, Any]], issued: datetime) -> str:
     """The status certificate (Samoa Act s.21) as a printable page. The finding is
     `models.member.certificate`'s; the basis lists the acts recorded up to the date, marking those
     from which privileges began and ended (VCCR 53(1), 53(3))."""
     on = status.on
     basis_acts = {e.act for e in (status.began, status.ended) if e}
-    finding = (f"On <time datetime='{on.isoformat()}'>{on:%d %B %Y}</time> the person named above "
-               + ("<strong>enjoyed</strong>" if status.privileges else "<strong>did not enjoy</strong>")
-               + " the privileges and immunities of a member of a consular post (VCCR Art. 53).")
+    finding = (
+        f"On <time datetime='{on.isoformat()}'>{on:%d %B %Y}</time> the person named above "
+        + ("<strong>enjoyed</strong>" if status.privileges else "<strong>did not enjoy</strong>")
+        + " the privileges and immunities of a member of a consular post (VCCR Art. 53)."
+    )
     lines = []
     if status.began:
-        lines.append(f"Privileges began on {status.began.on:%d %B %Y} by the act <em>{escape(status.began.act)}</em> "
-                     f"({escape(status.began.article)}).")
+        lines.append(
+            f"Privileges began on {status.began.on:%d %B %Y} by the act <em>{escape(status.began.act)}</em> "
+            f"({escape(status.began.article)})."
+        )
     else:
         lines.append("No act recorded up to that date began privileges (VCCR 53(1)).")
     if status.ended:
-        lines.append(f"Privileges ended on {status.ended.on:%d %B %Y} by <em>{escape(status.ended.act)}</em> "
-                     f"({escape(status.ended.article)}).")
+        lines.append(
+            f"Privileges ended on {status.ended.on:%d %B %Y} by <em>{escape(status.ended.act)}</em> "
+            f"({escape(status.ended.article)})."
+        )
     if status.official_acts_immunity:
-        lines.append("Immunity for acts performed in the exercise of consular functions continues without "
-                     "limit of time (VCCR 53(4)).")
+        lines.append(
+            "Immunity for acts performed in the exercise of consular functions continues without "
+            "limit of time (VCCR 53(4))."
+        )
     rows = []
     for act in acts:
-        effective = act["effective_date"] if isinstance(act["effective_date"], date) else date.fromisoformat(act["effective_date"])
+        effective = (
+            act["effective_date"]
+            if isinstance(act["effective_date"], date)
+            else date.fromisoformat(act["effective_date"])
+        )
         if effective > on:
             continue
         marked = act["act"] in basis_acts
-        rows.append(f"<tr class='{'basis' if marked else ''}'><td>{effective.isoformat()}</td>"
-                    f"<td>{escape(act['act'])}</td><td>{escape(act['article'])}</td><td>{escape(act['party'])}</td>"
-                    f"<td>{'basis of the finding' if marked else ''}</td></tr>")
-    particulars = [("Full name", member.person.full_name), ("Nationalities", ", ".join(member.person.nationalities)),
-                   ("Function", f"{member.role}{', ' + member.class_ if member.class_ else ''} ({member.category})"),
-                   ("Consular post", f"{member.post_id}, {member.seat or ''}"),
-                   ("Sending State", state_name(member.sending_state)),
-                   ("Receiving State", state_name(member.receiving_state)), ("Member id", member.id)]
-    return "".join([
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Status certificate — {escape(member.id)} — {on.isoformat()}</title>",
-        f"<style>{CERTIFICATE_CSS}</style></head><body>",
-        f"<h1>Certificate of status</h1><p class='subtitle'>for the Ministry of Foreign Affairs of "
-        f"{escape(STATE_NAMES.get(member.receiving_state, member.receiving_state))}, as evidence of the status of a "
-        "member of a consular post (as the Samoa Act 1978 s.21 provides; Vienna Convention on Consular "
-        "Relations, Art. 53)</p>",
-        "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in particulars) + "</dl>",
-        f"<p class='finding' data-privileges='{str(status.privileges).lower()}'>{finding}</p>",
-        "<h2>Basis</h2>", "".join(f"<p>{line}</p>" for line in lines),
-        "<h2>Acts recorded up to that date</h2><table><thead><tr><th>Date</th><th>Act</th><th>Article</th>"
-        "<th>Party</th><th></th></tr></thead><tbody>", "".join(rows), "</tbody></table>",
-        f"<p class='issued'>Drawn from the register on {issued:%d %B %Y %H:%M} UTC.</p>",
-        "<div class='signature'><div>Place and date</div><div>For the Minister of Foreign Affairs</div></div>",
-        "</body></html>",
-    ])
+        rows.append(
+            f"<tr class='{'basis' if marked else ''}'><td>{effective.isoformat()}</td>"
+            f"<td>{escape(act['act'])}</td><td>{escape(act['article'])}</td><td>{escape(act['party'])}</td>"
+            f"<td>{'basis of the finding' if marked else ''}</td></tr>"
+        )
+    particulars = [
+        ("Full name", member.person.full_name),
+        ("Nationalities", ", ".join(member.person.nationalities)),
+        ("Function", f"{member.role}{', ' + member.class_ if member.class_ else ''} ({member.category})"),
+        ("Consular post", f"{member.post_id}, {member.seat or ''}"),
+        ("Sending State", state_name(member.sending_state)),
+        ("Receiving State", state_name(member.receiving_state)),
+        ("Member id", member.id),
+    ]
+    return "".join(
+        [
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+            f"<title>Status certificate — {escape(member.id)} — {on.isoformat()}</title>",
+            f"<style>{CERTIFICATE_CSS}</style></head><body>",
+            f"<h1>Certificate of status</h1><p class='subtitle'>for the Ministry of Foreign Affairs of "
+            f"{escape(STATE_NAMES.get(member.receiving_state, member.receiving_state))}, "
+            "as evidence of the status of a "
+            "member of a consular post (as the Samoa Act 1978 s.21 provides; Vienna Convention on Consular "
+            "Relations, Art. 53)</p>",
+            "<dl>" + "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in particulars) + "</dl>",
+            f"<p class='finding' data-privileges='{str(status.privileges).lower()}'>{finding}</p>",
+            "<h2>Basis</h2>",
+            "".join(f"<p>{line}</p>" for line in lines),
+            "<h2>Acts recorded up to that date</h2><table><thead><tr><th>Date</th><th>Act</th><th>Article</th>"
+            "<th>Party</th><th></th></tr></thead><tbody>",
+            "".join(rows),
+            "</tbody></table>",
+            f"<p class='issued'>Drawn from the register on {issued:%d %B %Y %H:%M} UTC.</p>",
+            "<div class='signature'><div>Place and date</div><div>For the Minister of Foreign Affairs</div></div>",
+            "</body></html>",
+        ]
+    )

@@ -94,5 +94,8 @@ def data_converter(keys: dict[str, bytes] | None) -> DataConverter:
     converter = DataConverter(payload_converter_class=SharedPydanticPayloadConverter)
     if not keys:
         return converter
-    return dataclasses.replace(converter, payload_codec=EncryptionCodec(keys),
-                               failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
+    return dataclasses.replace(
+        converter,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )

@@ -16,8 +16,16 @@ from typing import Any
 import structlog
 
 # Fields of the SDK's `temporal_workflow` / `temporal_activity` extra kept as top-level fields.
-TEMPORAL_FIELDS = ("workflow_id", "run_id", "workflow_type", "update_id", "update_name", "activity_id",
-                   "activity_type", "attempt")
+TEMPORAL_FIELDS = (
+    "workflow_id",
+    "run_id",
+    "workflow_type",
+    "update_id",
+    "update_name",
+    "activity_id",
+    "activity_type",
+    "attempt",
+)
 # Keys that carry a person's particulars somewhere in the service's models (models/member.py).
 PERSONAL = frozenset({"person", "full_name", "nationalities", "name"})
 
@@ -57,12 +65,17 @@ def configure_logging(fmt: str = "console", level: int = logging.INFO) -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    # The console renderer formats tracebacks itself; JSON wants them as a string.
-                    *([structlog.processors.format_exc_info] if fmt == "json" else []), renderer],
-        foreign_pre_chain=shared,
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                # The console renderer formats tracebacks itself; JSON wants them as a string.
+                *([structlog.processors.format_exc_info] if fmt == "json" else []),
+                renderer,
+            ],
+            foreign_pre_chain=shared,
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -20,8 +20,9 @@ SECRETS_DIR = Path("/run/secrets")  # compose secrets and Kubernetes secret volu
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True,
-                                      secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None)
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None
+    )
 
     # Temporal: the dev server `exequatur run` starts, or a cluster.
     temporal_address: str | None = Field(None, alias="TEMPORAL_ADDRESS")
@@ -36,22 +37,33 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(None, alias="CONSULAR_DATABASE_URL")
     tokens_file: Path | None = Field(None, alias="CONSULAR_TOKENS_FILE")
     webhook_url: str | None = Field(None, alias="CONSULAR_WEBHOOK_URL")
-    webhook_secret: SecretStr | None = Field(None, alias="CONSULAR_WEBHOOK_SECRET",
-                                             description="signs each notification (HMAC-SHA256)")
-    codec_keys: SecretStr | None = Field(None, alias="CONSULAR_CODEC_KEYS",
-                                         description="`kid:base64key,...`: payloads to Temporal encrypted (AES-GCM)")
-    codec_cors_origins: str | None = Field(None, alias="CONSULAR_CODEC_CORS_ORIGINS",
-                                           description="Temporal Web UI origins allowed to call /codec "
-                                           "(comma-separated; default: the dev server's UI port on this host)")
+    webhook_secret: SecretStr | None = Field(
+        None, alias="CONSULAR_WEBHOOK_SECRET", description="signs each notification (HMAC-SHA256)"
+    )
+    codec_keys: SecretStr | None = Field(
+        None, alias="CONSULAR_CODEC_KEYS", description="`kid:base64key,...`: payloads to Temporal encrypted (AES-GCM)"
+    )
+    codec_cors_origins: str | None = Field(
+        None,
+        alias="CONSULAR_CODEC_CORS_ORIGINS",
+        description="Temporal Web UI origins allowed to call /codec "
+        "(comma-separated; default: the dev server's UI port on this host)",
+    )
     log_format: Literal["console", "json"] = Field("console", alias="CONSULAR_LOG_FORMAT")
     act_timeout_seconds: float = Field(30, alias="CONSULAR_ACT_TIMEOUT_SECONDS", gt=0)
-    worker_grace_seconds: float = Field(30, alias="CONSULAR_WORKER_GRACE_SECONDS", ge=0,
-                                        description="SIGTERM: in-flight activities get this long to finish")
+    worker_grace_seconds: float = Field(
+        30,
+        alias="CONSULAR_WORKER_GRACE_SECONDS",
+        ge=0,
+        description="SIGTERM: in-flight activities get this long to finish",
+    )
     api_grace_seconds: float = Field(30, alias="CONSULAR_API_GRACE_SECONDS", ge=0)
-    worker_metrics_address: str = Field("127.0.0.1:9464", alias="CONSULAR_WORKER_METRICS_ADDRESS",
-                                        pattern=r"^$|^[^\s:]+:\d{1,5}$",
-                                        description="host:port where `exequatur worker` serves the Temporal "
-                                        "SDK's Prometheus metrics (empty: none)")
+    worker_metrics_address: str = Field(
+        "127.0.0.1:9464",
+        alias="CONSULAR_WORKER_METRICS_ADDRESS",
+        pattern=r"^$|^[^\s:]+:\d{1,5}$",
+        description="host:port where `exequatur worker` serves the Temporal SDK's Prometheus metrics (empty: none)",
+    )
     api_host: str = Field("127.0.0.1", alias="CONSULAR_API_HOST")
     api_port: int = Field(8000, alias="CONSULAR_API_PORT", ge=1, le=65535)
     temporal_port: int = Field(7233, alias="CONSULAR_TEMPORAL_PORT", ge=1, le=65535)
@@ -73,7 +85,11 @@ class Settings(BaseSettings):
 
     @property
     def effective_database_url(self) -> str:
-        return self.database_url.get_secret_value() if self.database_url else f"sqlite:///{self.var_dir / 'register.sqlite3'}"
+        return (
+            self.database_url.get_secret_value()
+            if self.database_url
+            else f"sqlite:///{self.var_dir / 'register.sqlite3'}"
+        )
 
     @property
     def outbox_dir(self) -> Path:
@@ -110,8 +126,12 @@ class Settings(BaseSettings):
                 client_private_key=self.temporal_tls_key.read_bytes() if self.temporal_tls_key else None,
                 domain=self.temporal_tls_server_name,
             )
-        return {"target_host": self.temporal_target, "namespace": self.temporal_namespace, "tls": tls,
-                "data_converter": self.data_converter()}
+        return {
+            "target_host": self.temporal_target,
+            "namespace": self.temporal_namespace,
+            "tls": tls,
+            "data_converter": self.data_converter(),
+        }
 
     def masked(self) -> dict[str, str]:
         """The effective settings by variable name, secrets masked (`exequatur config`)."""

@@ -10,7 +10,6 @@ import isodate
 import pycountry
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
-
 # Read once at import: pycountry loads its database lazily with open(), which the workflow
 # sandbox forbids, and a set lookup is faster than a search per validation.
 ALPHA3 = frozenset(country.alpha_3 for country in pycountry.countries)

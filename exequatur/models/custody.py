@@ -52,8 +52,11 @@ class Custody(BaseModel):
     acts_count: int = 0
 
 
-WAITING_FOR = {"proposed": "receiving-state", "accepted-by-receiving-state": "third-state",
-               "accepted-by-third-state": "sending-state"}
+WAITING_FOR = {
+    "proposed": "receiving-state",
+    "accepted-by-receiving-state": "third-state",
+    "accepted-by-third-state": "sending-state",
+}
 
 
 def _next_reminder(c: Custody, body: ActBody, ctx: Context) -> list[Notice]:
@@ -81,16 +84,34 @@ def _handed_over(c: Custody, body: HandOver, ctx: Context) -> list[Notice]:
 
 
 _reminder_due = Rule("reminder_due", "VCCR 27", "No reply is awaited", lambda c: c.reminder_at is not None)
-TELL_POST = Tell("post", "custody-changed", field="post_id",
-                 body=lambda c: {"custody": {"id": c.id, "custodian": {"kind": "third-state", "state": c.third_state},
-                                             "state": str(c.state), "reminders": c.reminders,
-                                             "inventory": c.inventory.model_dump() if c.inventory else None}})
+TELL_POST = Tell(
+    "post",
+    "custody-changed",
+    field="post_id",
+    body=lambda c: {
+        "custody": {
+            "id": c.id,
+            "custodian": {"kind": "third-state", "state": c.third_state},
+            "state": str(c.state),
+            "reminders": c.reminders,
+            "inventory": c.inventory.model_dump() if c.inventory else None,
+        }
+    },
+)
 
 
 def _move(name: str, party: Party, article: str, summary: str, source: str, dest: str, body=ActBody):  # type: ignore[no-untyped-def]
-    return Act(name, party, article, summary, (Route((source,), dest),), body=body,
-               effect=_handed_over if body is HandOver else _next_reminder, tells=TELL_POST,
-               periods=("custody_response_period",))
+    return Act(
+        name,
+        party,
+        article,
+        summary,
+        (Route((source,), dest),),
+        body=body,
+        effect=_handed_over if body is HandOver else _next_reminder,
+        tells=TELL_POST,
+        periods=("custody_response_period",),
+    )
 
 
 CUSTODY = Lifecycle(
@@ -99,27 +120,71 @@ CUSTODY = Lifecycle(
     states=CustodyState,
     record=Custody,
     acts=(
-        Act("propose-custodian", Party.SS, "VCCR 27(1)(b)",
+        Act(
+            "propose-custodian",
+            Party.SS,
+            "VCCR 27(1)(b)",
             "The sending State proposes a third State as custodian of the premises, property and archives.",
-            (Route((), "proposed"),), effect=_opened, creates=True, automatic=True, tells=TELL_POST,
-            periods=("custody_response_period",)),
-        _move("accept-custodian", Party.RS, "VCCR 27(1)(b)", "The receiving State finds the third State acceptable.",
-              "proposed", "accepted-by-receiving-state"),
-        _move("reject-custodian", Party.RS, "VCCR 27(1)(b)",
-              "The receiving State does not accept the third State; the sending State may propose another.",
-              "proposed", "rejected"),
-        _move("accept-custody", Party.TS, "VCCR 27(1)(b)", "The third State accepts the custody.",
-              "accepted-by-receiving-state", "accepted-by-third-state"),
-        _move("decline-custody", Party.TS, "VCCR 27(1)(b)",
-              "The third State declines; the sending State may propose another.",
-              "accepted-by-receiving-state", "declined"),
-        _move("hand-over", Party.SS, "VCCR 27(1)(b), 33",
-              "Premises, property and sealed archives are handed over, with an inventory (archives by "
-              "sealed units only, Art. 33).", "accepted-by-third-state", "active", body=HandOver),
-        Act("remind", Party.RS, "VCCR 27", "A reply is overdue: the party whose move it is is reminded, and "
-            "the wait goes on.",
-            (Route(tuple(WAITING_FOR), None, (_reminder_due,)),), effect=_remind, automatic=True,
-            periods=("custody_response_period",), tells=TELL_POST),
+            (Route((), "proposed"),),
+            effect=_opened,
+            creates=True,
+            automatic=True,
+            tells=TELL_POST,
+            periods=("custody_response_period",),
+        ),
+        _move(
+            "accept-custodian",
+            Party.RS,
+            "VCCR 27(1)(b)",
+            "The receiving State finds the third State acceptable.",
+            "proposed",
+            "accepted-by-receiving-state",
+        ),
+        _move(
+            "reject-custodian",
+            Party.RS,
+            "VCCR 27(1)(b)",
+            "The receiving State does not accept the third State; the sending State may propose another.",
+            "proposed",
+            "rejected",
+        ),
+        _move(
+            "accept-custody",
+            Party.TS,
+            "VCCR 27(1)(b)",
+            "The third State accepts the custody.",
+            "accepted-by-receiving-state",
+            "accepted-by-third-state",
+        ),
+        _move(
+            "decline-custody",
+            Party.TS,
+            "VCCR 27(1)(b)",
+            "The third State declines; the sending State may propose another.",
+            "accepted-by-receiving-state",
+            "declined",
+        ),
+        _move(
+            "hand-over",
+            Party.SS,
+            "VCCR 27(1)(b), 33",
+            "Premises, property and sealed archives are handed over, with an inventory (archives by "
+            "sealed units only, Art. 33).",
+            "accepted-by-third-state",
+            "active",
+            body=HandOver,
+        ),
+        Act(
+            "remind",
+            Party.RS,
+            "VCCR 27",
+            "A reply is overdue: the party whose move it is is reminded, and the wait goes on.",
+            (Route(tuple(WAITING_FOR), None, (_reminder_due,)),),
+            effect=_remind,
+            automatic=True,
+            periods=("custody_response_period",),
+            tells=TELL_POST,
+        ),
     ),
     timers=(Timer("reminder_at", "remind", "VCCR 27", "Reply awaited"),),
     final=lambda c: c.state in (CustodyState.ACTIVE, CustodyState.REJECTED, CustodyState.DECLINED),

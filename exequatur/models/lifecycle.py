@@ -179,9 +179,21 @@ def _body_condition(predicate: Callable[[Any], bool]) -> Callable[[Any], bool]:
 class Refusal(Exception):
     """An act that may not happen now, with the article and state that say why."""
 
-    def __init__(self, detail: str, article: str, state: str, status: int = 409):
+    def __init__(
+        self,
+        detail: str,
+        article: str,
+        state: str,
+        status: int = 409,
+        *,
+        allowed_acts: list[str] | None = None,
+        act: str | None = None,
+    ):
         super().__init__(detail)
         self.detail, self.article, self.state, self.status = detail, article, state, status
+        # The acts the caller may perform instead (None: not yet asked, workflows/checks.py `refuse`)
+        # and, where one of several acts is refused (the import), which.
+        self.allowed_acts, self.act = allowed_acts, act
 
 
 _MACHINES: dict[int, tuple[Lifecycle[Any], Machine]] = {}
@@ -318,13 +330,20 @@ def notice(record: Any, ctx: Context, recipient: str, article: str) -> Notice:
         act=ctx.act,
         state=str(record.state),
         receiving_state=str(getattr(record, "receiving_state", "")),
-        subject={"post_id": getattr(record, "post_id", None), "role": getattr(record, "role", None),
-                 "effective_date": ctx.effective_date.isoformat()},
+        subject={
+            "post_id": getattr(record, "post_id", None),
+            "role": getattr(record, "role", None),
+            "effective_date": ctx.effective_date.isoformat(),
+        },
     )
 
 
-PARTY_NAMES = {Party.SS: "the sending State", Party.RS: "the receiving State", Party.TS: "a third State",
-               Party.EITHER: "either State"}
+PARTY_NAMES = {
+    Party.SS: "the sending State",
+    Party.RS: "the receiving State",
+    Party.TS: "a third State",
+    Party.EITHER: "either State",
+}
 
 
 def _party_matches(declared: Party, parties: set[Party]) -> bool:
@@ -348,8 +367,7 @@ def mermaid(lifecycle: Lifecycle[Any]) -> str:
         model=model,
         states=[s.value for s in lifecycle.states],
         transitions=[
-            {**t, "conditions": [r.__name__ for r in t["conditions"]]}
-            for t in lifecycle.machine_transitions()
+            {**t, "conditions": [r.__name__ for r in t["conditions"]]} for t in lifecycle.machine_transitions()
         ],
         initial=creation.routes[0].dest,
         auto_transitions=False,

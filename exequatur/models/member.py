@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from exequatur.models.common import ActBody, Notice, Party, Person, StateCode, Strict
+from exequatur.models.common import ActBody, Notice, Party, Person, StateCode
 from exequatur.models.lifecycle import Act, Context, Lifecycle, Refusal, Route, Rule, Tell, Timer, notice
 from exequatur.models.post import Post
 from exequatur.models.profile import Profile
@@ -56,7 +56,8 @@ class Particulars(BaseModel):
     instrument: Literal["commission", "notification"] | None = None
     request_exequatur: bool = False
     appointed_also_by: list[StateCode] = Field(
-        default_factory=list, description="other States appointing the same person as consular officer (18)")
+        default_factory=list, description="other States appointing the same person as consular officer (18)"
+    )
 
 
 class Member(Particulars):
@@ -117,46 +118,58 @@ class Appointment(ActBody, Particulars):
         if self.request_exequatur and self.role != "officer":
             raise ValueError("request_exequatur: only for a consular officer other than the head (VCCR 19(3))")
         if self.instrument is not None and self.role != "head" and not self.request_exequatur:
-            raise ValueError("instrument: a commission or notification is for a head of post (VCCR 11) "
-                             "or an officer with an exequatur requested (19(3))")
+            raise ValueError(
+                "instrument: a commission or notification is for a head of post (VCCR 11) "
+                "or an officer with an exequatur requested (19(3))"
+            )
         return self
 
 
-def appointment_refusal(
-    post: Post, profile: Profile, active_members: int, request: Appointment
-) -> Refusal | None:
+def appointment_refusal(post: Post, profile: Profile, active_members: int, request: Appointment) -> Refusal | None:
     """Rules an appointment must meet before its workflow starts (the post and the profile)."""
     state = str(post.state)
     if post.relations_severed:
         return Refusal("Consular relations between the two States are severed", "VCCR 2(1)", state)
     if state != "open":
-        return Refusal("The post is not established with the receiving State's consent; "
-                       "it cannot receive members", "VCCR 4(1)", state)
+        return Refusal(
+            "The post is not established with the receiving State's consent; it cannot receive members",
+            "VCCR 4(1)",
+            state,
+        )
     if request.category == "honorary" and not profile.receives_honorary:
         return Refusal("The receiving State does not receive honorary consular officers", "VCCR 68", state)
     if request.role == "head" and request.category != post.headed_by:
         return Refusal(f"The post is headed by a {post.headed_by} officer", "VCCR 1(2)", state)
     if (request.instrument == "notification") and not profile.notification_replaces_commission:
-        return Refusal("The receiving State has not agreed that a notification replaces the commission",
-                       "VCCR 11(3)", state)
+        return Refusal(
+            "The receiving State has not agreed that a notification replaces the commission", "VCCR 11(3)", state
+        )
     return staff_ceiling_refusal(post.id, profile, active_members, state)
 
 
 # Members whose functions have ended: they no longer count against a staff ceiling (VCCR 20).
-FUNCTIONS_ENDED: tuple[str, ...] = tuple(s.value for s in (
-    MemberState.REFUSED, MemberState.UNACCEPTABLE, MemberState.WITHDRAWN, MemberState.TERMINATED,
-    MemberState.DEPARTED, MemberState.PERIOD_EXPIRED))
+FUNCTIONS_ENDED: tuple[str, ...] = tuple(
+    s.value
+    for s in (
+        MemberState.REFUSED,
+        MemberState.UNACCEPTABLE,
+        MemberState.WITHDRAWN,
+        MemberState.TERMINATED,
+        MemberState.DEPARTED,
+        MemberState.PERIOD_EXPIRED,
+    )
+)
 
 
-def staff_ceiling_refusal(post_id: str, profile: Profile, members_in_functions: int,
-                          state: str = "open") -> Refusal | None:
+def staff_ceiling_refusal(
+    post_id: str, profile: Profile, members_in_functions: int, state: str = "open"
+) -> Refusal | None:
     """VCCR 20: a new member beyond the receiving State's ceiling for the post is refused. Asked
     before the workflow starts (`appointment_refusal`) and again by the register as it records
     the appointment, where two appointments at once cannot both pass (register/queries.py)."""
     ceiling = profile.staff_ceiling.get(post_id)
     if ceiling is not None and members_in_functions >= ceiling:
-        return Refusal(f"The post's staff is at the ceiling of {ceiling} set by the receiving State",
-                       "VCCR 20", state)
+        return Refusal(f"The post's staff is at the ceiling of {ceiling} set by the receiving State", "VCCR 20", state)
     return None
 
 
@@ -166,8 +179,7 @@ def new_member(member_id: str, post: Post, profile: Profile, request: Appointmen
     consent_article = None
     if is_officer and post.receiving_state in nationalities:
         consent_article = "VCCR 22(1)"
-    elif (is_officer and profile.third_state_nationals_need_consent
-          and post.sending_state not in nationalities):
+    elif is_officer and profile.third_state_nationals_need_consent and post.sending_state not in nationalities:
         consent_article = "VCCR 22(3)"
     instrument = request.instrument
     if request.role == "head" or request.request_exequatur:
@@ -175,13 +187,18 @@ def new_member(member_id: str, post: Post, profile: Profile, request: Appointmen
     particulars = {name: getattr(request, name) for name in Particulars.model_fields}
     return Member(
         **{**particulars, "instrument": instrument},
-        id=member_id, post_id=post.id, sending_state=post.sending_state,
-        receiving_state=post.receiving_state, needs_nationality_consent=consent_article,
-        seat=post.seat, district=post.district,
+        id=member_id,
+        post_id=post.id,
+        sending_state=post.sending_state,
+        receiving_state=post.receiving_state,
+        needs_nationality_consent=consent_article,
+        seat=post.seat,
+        district=post.district,
     )
 
 
 # ---- acts' bodies -------------------------------------------------------------------
+
 
 class PresentInstrument(ActBody):
     presented_on: date | None = Field(None, description="date presented to RS (11(2)); default: the act's date")
@@ -211,67 +228,135 @@ class Delivery(ActBody):
 
 # ---- rules --------------------------------------------------------------------------
 
+
 def _rule(name: str, article: str, explanation: str, holds) -> Rule:  # type: ignore[no-untyped-def]
     return Rule(name, article, explanation, holds)
 
 
-by_exequatur = _rule("admitted_by_exequatur", "VCCR 11(2)",
-                     "Only a head of post, or an officer for whom an exequatur is requested (19(3)), "
-                     "presents a commission or notification", lambda m: m.admitted_by_exequatur)
+by_exequatur = _rule(
+    "admitted_by_exequatur",
+    "VCCR 11(2)",
+    "Only a head of post, or an officer for whom an exequatur is requested (19(3)), "
+    "presents a commission or notification",
+    lambda m: m.admitted_by_exequatur,
+)
 is_head = _rule("is_head", "VCCR 13", "Provisional admission is for a head of post", lambda m: m.role == "head")
-no_admission_needed = _rule("no_admission_needed", "VCCR 12(3)",
-                            "A head of post (or an officer admitted by exequatur, 19(3)) may not enter "
-                            "upon duties before the exequatur or provisional admission",
-                            lambda m: not m.admitted_by_exequatur)
-nationality_consented = _rule("nationality_consented", "VCCR 22",
-                              "The receiving State's express consent is required for an officer of its "
-                              "nationality (22(1)) or, where it reserves the right, a third State's (22(3))",
-                              lambda m: m.needs_nationality_consent is None or m.nationality_consent)
-consent_needed = _rule("consent_needed", "VCCR 22", "No consent under Art. 22 is required or it is already given",
-                       lambda m: m.needs_nationality_consent is not None and not m.nationality_consent)
-consent_given = _rule("consent_given", "VCCR 22", "No consent under Art. 22 has been given",
-                      lambda m: m.nationality_consent)
-not_on_duty = _rule("not_on_duty", "VCCR 12(3)", "The member has already entered upon duties",
-                    lambda m: m.entered_duties_on is None)
+no_admission_needed = _rule(
+    "no_admission_needed",
+    "VCCR 12(3)",
+    "A head of post (or an officer admitted by exequatur, 19(3)) may not enter "
+    "upon duties before the exequatur or provisional admission",
+    lambda m: not m.admitted_by_exequatur,
+)
+nationality_consented = _rule(
+    "nationality_consented",
+    "VCCR 22",
+    "The receiving State's express consent is required for an officer of its "
+    "nationality (22(1)) or, where it reserves the right, a third State's (22(3))",
+    lambda m: m.needs_nationality_consent is None or m.nationality_consent,
+)
+consent_needed = _rule(
+    "consent_needed",
+    "VCCR 22",
+    "No consent under Art. 22 is required or it is already given",
+    lambda m: m.needs_nationality_consent is not None and not m.nationality_consent,
+)
+consent_given = _rule(
+    "consent_given", "VCCR 22", "No consent under Art. 22 has been given", lambda m: m.nationality_consent
+)
+not_on_duty = _rule(
+    "not_on_duty", "VCCR 12(3)", "The member has already entered upon duties", lambda m: m.entered_duties_on is None
+)
 not_arrived = _rule("not_arrived", "VCCR 24(1)(a)", "The arrival is already notified", lambda m: m.arrived_on is None)
-before_duties = _rule("unacceptable_window", "VCCR 23(3)",
-                      "A person may be declared not acceptable only before arriving or, if already in the "
-                      "receiving State, before entering upon duties; after that only 23(1) is open",
-                      lambda m: m.entered_duties_on is None)
-recall_not_refused = _rule("recall_not_refused", "VCCR 23(2)", "The sending State has already refused the recall",
-                           lambda m: not m.recall_refused)
-recall_grounds = _rule("recall_period_over_or_refused", "VCCR 23(2)",
-                       "The sending State has neither refused nor failed to recall within the reasonable "
-                       "period: the receiving State may not yet withdraw the exequatur or cease to consider "
-                       "the person a member", lambda m: m.recall_refused or m.recall_period_expired)
-recall_running = _rule("recall_running", "VCCR 23(2)", "The recall period has already run out",
-                       lambda m: m.recall_deadline is not None and not m.recall_period_expired)
-has_exequatur = _rule("has_exequatur", "VCCR 25(b)", "The member holds no exequatur to withdraw; "
-                      "use cease-to-consider (25(c))", lambda m: m.exequatur_granted_on is not None)
-window_open = _rule("departure_window_open", "VCCR 53(3)",
-                    "No departure period runs: privileges never began or the member is a national of the "
-                    "receiving State (Art. 26)", lambda m: m.departure_deadline is not None and m.departed_on is None)
-is_officer = _rule("consular_officer", "VCCR 17(1)", "Only a consular officer (head or officer) may be so "
-                   "authorized", lambda m: m.role in ("head", "officer"))
+before_duties = _rule(
+    "unacceptable_window",
+    "VCCR 23(3)",
+    "A person may be declared not acceptable only before arriving or, if already in the "
+    "receiving State, before entering upon duties; after that only 23(1) is open",
+    lambda m: m.entered_duties_on is None,
+)
+recall_not_refused = _rule(
+    "recall_not_refused",
+    "VCCR 23(2)",
+    "The sending State has already refused the recall",
+    lambda m: not m.recall_refused,
+)
+recall_grounds = _rule(
+    "recall_period_over_or_refused",
+    "VCCR 23(2)",
+    "The sending State has neither refused nor failed to recall within the reasonable "
+    "period: the receiving State may not yet withdraw the exequatur or cease to consider "
+    "the person a member",
+    lambda m: m.recall_refused or m.recall_period_expired,
+)
+recall_running = _rule(
+    "recall_running",
+    "VCCR 23(2)",
+    "The recall period has already run out",
+    lambda m: m.recall_deadline is not None and not m.recall_period_expired,
+)
+has_exequatur = _rule(
+    "has_exequatur",
+    "VCCR 25(b)",
+    "The member holds no exequatur to withdraw; use cease-to-consider (25(c))",
+    lambda m: m.exequatur_granted_on is not None,
+)
+window_open = _rule(
+    "departure_window_open",
+    "VCCR 53(3)",
+    "No departure period runs: privileges never began or the member is a national of the receiving State (Art. 26)",
+    lambda m: m.departure_deadline is not None and m.departed_on is None,
+)
+is_officer = _rule(
+    "consular_officer",
+    "VCCR 17(1)",
+    "Only a consular officer (head or officer) may be so authorized",
+    lambda m: m.role in ("head", "officer"),
+)
 # 17(2) asks only that the representative be a consular officer; it needs no authorization.
-represents_igo = _rule("consular_officer_representative", "VCCR 17(2)",
-                       "Only a consular officer (head or officer) may act as representative to an "
-                       "intergovernmental organization", lambda m: m.role in ("head", "officer"))
-no_mission = _rule("no_diplomatic_mission", "VCCR 17(1)", "The sending State has a diplomatic mission in the "
-                   "receiving State: diplomatic acts are its mission's", lambda m: not m.ss_diplomatic_mission)
-not_authorized = _rule("diplomatic_acts_not_authorized", "VCCR 17(1)", "Diplomatic acts are already authorized",
-                       lambda m: m.diplomatic_acts is None)
-authorized = _rule("diplomatic_acts_authorized", "VCCR 17(1)",
-                   "The sending State has not authorized diplomatic acts, or consent is already given",
-                   lambda m: m.diplomatic_acts == "authorized")
-joint_consented = _rule("joint_appointment_consented", "VCCR 18",
-                        "The person is also appointed by another State: the receiving State's consent is needed "
-                        "before entering upon duties",
-                        lambda m: not m.appointed_also_by or m.joint_appointment_consented_on is not None)
-joint_pending = _rule("joint_appointment_pending", "VCCR 18", "No joint appointment awaits consent",
-                      lambda m: bool(m.appointed_also_by) and m.joint_appointment_consented_on is None)
-notification_due = _rule("district_notification_due", "VCCR 14", "No notification to the district authorities is due",
-                         lambda m: m.district_notification_due)
+represents_igo = _rule(
+    "consular_officer_representative",
+    "VCCR 17(2)",
+    "Only a consular officer (head or officer) may act as representative to an intergovernmental organization",
+    lambda m: m.role in ("head", "officer"),
+)
+no_mission = _rule(
+    "no_diplomatic_mission",
+    "VCCR 17(1)",
+    "The sending State has a diplomatic mission in the receiving State: diplomatic acts are its mission's",
+    lambda m: not m.ss_diplomatic_mission,
+)
+not_authorized = _rule(
+    "diplomatic_acts_not_authorized",
+    "VCCR 17(1)",
+    "Diplomatic acts are already authorized",
+    lambda m: m.diplomatic_acts is None,
+)
+authorized = _rule(
+    "diplomatic_acts_authorized",
+    "VCCR 17(1)",
+    "The sending State has not authorized diplomatic acts, or consent is already given",
+    lambda m: m.diplomatic_acts == "authorized",
+)
+joint_consented = _rule(
+    "joint_appointment_consented",
+    "VCCR 18",
+    "The person is also appointed by another State: the receiving State's consent is needed "
+    "before entering upon duties",
+    lambda m: not m.appointed_also_by or m.joint_appointment_consented_on is not None,
+)
+joint_pending = _rule(
+    "joint_appointment_pending",
+    "VCCR 18",
+    "No joint appointment awaits consent",
+    lambda m: bool(m.appointed_also_by) and m.joint_appointment_consented_on is None,
+)
+notification_due = _rule(
+    "district_notification_due",
+    "VCCR 14",
+    "No notification to the district authorities is due",
+    lambda m: m.district_notification_due,
+)
 
 SERVING = ("appointed", "awaiting-exequatur", "provisionally-admitted", "admitted")
 IN_FUNCTIONS = ("provisionally-admitted", "admitted", "recall-requested")
@@ -280,6 +365,7 @@ ALL = tuple(s.value for s in MemberState)
 
 
 # ---- effects ------------------------------------------------------------------------
+
 
 def _period_start(ctx: Context) -> datetime:
     """A period runs from the act: now if the act is today's, else from its legal date."""
@@ -314,8 +400,14 @@ def _appointed(m: Member, body: Appointment, ctx: Context) -> None:
 def _instrument(m: Member, body: PresentInstrument, ctx: Context) -> None:
     m.instrument_presented_on = body.presented_on or ctx.effective_date
     # Art. 11(1): the instrument shows full name, category and class, district and seat.
-    m.instrument_particulars = {"kind": m.instrument, "full_name": m.person.full_name, "category": m.category,
-                                "class": m.class_, "district": m.district, "seat": m.seat}
+    m.instrument_particulars = {
+        "kind": m.instrument,
+        "full_name": m.person.full_name,
+        "category": m.category,
+        "class": m.class_,
+        "district": m.district,
+        "seat": m.seat,
+    }
 
 
 def _admit_provisionally(m: Member, body: ActBody, ctx: Context) -> list[Notice]:
@@ -362,6 +454,7 @@ def _enter_duties(m: Member, body: ActBody, ctx: Context) -> None:
 def _ended(ground: str):  # type: ignore[no-untyped-def]
     def effect(m: Member, body: ActBody, ctx: Context) -> None:
         _end_functions(m, ctx, ground)
+
     return effect
 
 
@@ -459,95 +552,256 @@ MEMBER = Lifecycle(
     states=MemberState,
     record=Member,
     acts=(
-        Act("appoint", Party.SS, "VCCR 10(1), 19(1)", "The sending State appoints a member of the post.",
-            (Route((), "appointed"),), body=Appointment, effect=_appointed, creates=True),
-        Act("present-instrument", Party.SS, "VCCR 11(2)",
+        Act(
+            "appoint",
+            Party.SS,
+            "VCCR 10(1), 19(1)",
+            "The sending State appoints a member of the post.",
+            (Route((), "appointed"),),
+            body=Appointment,
+            effect=_appointed,
+            creates=True,
+        ),
+        Act(
+            "present-instrument",
+            Party.SS,
+            "VCCR 11(2)",
             "The commission (or notification, 11(3)) is presented to the receiving State.",
-            (Route(("appointed",), "awaiting-exequatur", (by_exequatur,)),), body=PresentInstrument, effect=_instrument),
-        Act("admit-provisionally", Party.RS, "VCCR 13",
+            (Route(("appointed",), "awaiting-exequatur", (by_exequatur,)),),
+            body=PresentInstrument,
+            effect=_instrument,
+        ),
+        Act(
+            "admit-provisionally",
+            Party.RS,
+            "VCCR 13",
             "Provisional admission pending the exequatur; starts the Art. 14 notification.",
-            (Route(("awaiting-exequatur",), "provisionally-admitted", (is_head,)),), effect=_admit_provisionally,
-            tells=Tell("post", "head-admitted", field="post_id", when=lambda m: m.role == "head")),
-        Act("grant-exequatur", Party.RS, "VCCR 12(1)", "The receiving State admits the member by an exequatur.",
-            (Route(("awaiting-exequatur", "provisionally-admitted"), "admitted"),), effect=_grant_exequatur,
+            (Route(("awaiting-exequatur",), "provisionally-admitted", (is_head,)),),
+            effect=_admit_provisionally,
+            tells=Tell("post", "head-admitted", field="post_id", when=lambda m: m.role == "head"),
+        ),
+        Act(
+            "grant-exequatur",
+            Party.RS,
+            "VCCR 12(1)",
+            "The receiving State admits the member by an exequatur.",
+            (Route(("awaiting-exequatur", "provisionally-admitted"), "admitted"),),
+            effect=_grant_exequatur,
             # A head is admitted once (15(1)): after a provisional admission (Art. 13) the post was
             # told then, and an acting head designated since stays until the head resumes.
-            tells=Tell("post", "head-admitted", field="post_id",
-                       when=lambda m: m.role == "head" and m.provisionally_admitted_on is None,
-                       formerly=lambda m: m.role == "head")),
-        Act("refuse-exequatur", Party.RS, "VCCR 12(2)",
+            tells=Tell(
+                "post",
+                "head-admitted",
+                field="post_id",
+                when=lambda m: m.role == "head" and m.provisionally_admitted_on is None,
+                formerly=lambda m: m.role == "head",
+            ),
+        ),
+        Act(
+            "refuse-exequatur",
+            Party.RS,
+            "VCCR 12(2)",
             "The receiving State refuses the exequatur; it need give no reasons.",
             (Route(("awaiting-exequatur",), "refused"), Route(("provisionally-admitted",), "terminated")),
-            effect=_refuse_exequatur, periods=DEPARTURE),
-        Act("notify-arrival", Party.SS, "VCCR 24(1)(a)",
+            effect=_refuse_exequatur,
+            periods=DEPARTURE,
+        ),
+        Act(
+            "notify-arrival",
+            Party.SS,
+            "VCCR 24(1)(a)",
             "Arrival in the receiving State; privileges begin (53(1)).",
-            (Route(SERVING, None, (not_arrived,)),), body=Arrival, effect=_arrival, periods=("staff_notice_period",),
-            admissible=_arrival_dated),
-        Act("enter-duties", Party.SS, "VCCR 12(3)", "The member enters upon consular duties.",
-            (Route(("appointed",), "admitted",
-                   (no_admission_needed, nationality_consented, joint_consented, not_on_duty)),
-             Route(("provisionally-admitted", "admitted"), None, (nationality_consented, joint_consented, not_on_duty))),
-            effect=_enter_duties),
-        Act("declare-unacceptable", Party.RS, "VCCR 23(3)",
+            (Route(SERVING, None, (not_arrived,)),),
+            body=Arrival,
+            effect=_arrival,
+            periods=("staff_notice_period",),
+            admissible=_arrival_dated,
+        ),
+        Act(
+            "enter-duties",
+            Party.SS,
+            "VCCR 12(3)",
+            "The member enters upon consular duties.",
+            (
+                Route(
+                    ("appointed",),
+                    "admitted",
+                    (no_admission_needed, nationality_consented, joint_consented, not_on_duty),
+                ),
+                Route(
+                    ("provisionally-admitted", "admitted"), None, (nationality_consented, joint_consented, not_on_duty)
+                ),
+            ),
+            effect=_enter_duties,
+        ),
+        Act(
+            "declare-unacceptable",
+            Party.RS,
+            "VCCR 23(3)",
             "Declared not acceptable before arrival or, if already in the receiving State, before "
             "entering upon duties; no reasons need be given (23(4)).",
-            (Route(SERVING, "unacceptable", (before_duties,)),)),
-        Act("withdraw-appointment", Party.SS, "VCCR 23(3)", "The sending State withdraws the appointment.",
+            (Route(SERVING, "unacceptable", (before_duties,)),),
+        ),
+        Act(
+            "withdraw-appointment",
+            Party.SS,
+            "VCCR 23(3)",
+            "The sending State withdraws the appointment.",
             (Route(("appointed", "awaiting-exequatur", "unacceptable"), "withdrawn", (not_on_duty,)),),
-            effect=_ended("VCCR 23(3)"), periods=DEPARTURE),
-        Act("declare-non-grata", Party.RS, "VCCR 23(1)",
+            effect=_ended("VCCR 23(3)"),
+            periods=DEPARTURE,
+        ),
+        Act(
+            "declare-non-grata",
+            Party.RS,
+            "VCCR 23(1)",
             "Persona non grata (officer) or not acceptable (other staff), at any time and without "
             "reasons (23(4)); the recall period starts.",
-            (Route(SERVING, "recall-requested"),), effect=_non_grata, periods=("recall_period",)),
-        Act("refuse-recall", Party.SS, "VCCR 23(2)", "The sending State refuses to recall the member.",
-            (Route(("recall-requested",), None, (recall_not_refused,)),), effect=_recall_refused),
-        Act("recall-period-expired", Party.RS, "VCCR 23(2)",
+            (Route(SERVING, "recall-requested"),),
+            effect=_non_grata,
+            periods=("recall_period",),
+        ),
+        Act(
+            "refuse-recall",
+            Party.SS,
+            "VCCR 23(2)",
+            "The sending State refuses to recall the member.",
+            (Route(("recall-requested",), None, (recall_not_refused,)),),
+            effect=_recall_refused,
+        ),
+        Act(
+            "recall-period-expired",
+            Party.RS,
+            "VCCR 23(2)",
             "The reasonable period for the recall ran out.",
-            (Route(("recall-requested",), None, (recall_running,)),), effect=_recall_expired, automatic=True),
-        Act("notify-termination", Party.SS, "VCCR 25(a)", "The sending State notifies the end of functions.",
-            (Route(IN_FUNCTIONS, "terminated"),), effect=_ended("VCCR 25(a)"), periods=DEPARTURE),
-        Act("withdraw-exequatur", Party.RS, "VCCR 25(b)", "The receiving State withdraws the exequatur.",
+            (Route(("recall-requested",), None, (recall_running,)),),
+            effect=_recall_expired,
+            automatic=True,
+        ),
+        Act(
+            "notify-termination",
+            Party.SS,
+            "VCCR 25(a)",
+            "The sending State notifies the end of functions.",
+            (Route(IN_FUNCTIONS, "terminated"),),
+            effect=_ended("VCCR 25(a)"),
+            periods=DEPARTURE,
+        ),
+        Act(
+            "withdraw-exequatur",
+            Party.RS,
+            "VCCR 25(b)",
+            "The receiving State withdraws the exequatur.",
             (Route(("recall-requested",), "terminated", (has_exequatur, recall_grounds)),),
-            effect=_ended("VCCR 23(2), 25(b)"), periods=DEPARTURE, admissible=_after_recall_grounds),
-        Act("cease-to-consider", Party.RS, "VCCR 25(c)",
+            effect=_ended("VCCR 23(2), 25(b)"),
+            periods=DEPARTURE,
+            admissible=_after_recall_grounds,
+        ),
+        Act(
+            "cease-to-consider",
+            Party.RS,
+            "VCCR 25(c)",
             "The receiving State ceases to consider the person a member of the consular staff.",
             (Route(("recall-requested",), "terminated", (recall_grounds,)),),
-            effect=_ended("VCCR 23(2), 25(c)"), periods=DEPARTURE, admissible=_after_recall_grounds),
-        Act("notify-departure", Party.SS, "VCCR 53(3)", "Final departure; privileges end (53(3)).",
-            (Route(ENDED, "departed", (window_open,)),), body=Departure, effect=_departure,
-            admissible=_departure_dated),
-        Act("departure-period-expired", Party.RS, "VCCR 53(3)",
+            effect=_ended("VCCR 23(2), 25(c)"),
+            periods=DEPARTURE,
+            admissible=_after_recall_grounds,
+        ),
+        Act(
+            "notify-departure",
+            Party.SS,
+            "VCCR 53(3)",
+            "Final departure; privileges end (53(3)).",
+            (Route(ENDED, "departed", (window_open,)),),
+            body=Departure,
+            effect=_departure,
+            admissible=_departure_dated,
+        ),
+        Act(
+            "departure-period-expired",
+            Party.RS,
+            "VCCR 53(3)",
             "The reasonable period to leave ran out; privileges end (53(3)).",
-            (Route(ENDED, "period-expired", (window_open,)),), effect=_period_expired, automatic=True),
-        Act("consent-nationality", Party.RS, "VCCR 22(1)",
+            (Route(ENDED, "period-expired", (window_open,)),),
+            effect=_period_expired,
+            automatic=True,
+        ),
+        Act(
+            "consent-nationality",
+            Party.RS,
+            "VCCR 22(1)",
             "Express consent to an officer of the receiving State's (or a third State's, 22(3)) nationality.",
-            (Route(SERVING, None, (consent_needed,)),), effect=_consent_nationality),
-        Act("withdraw-nationality-consent", Party.RS, "VCCR 22(1)",
+            (Route(SERVING, None, (consent_needed,)),),
+            effect=_consent_nationality,
+        ),
+        Act(
+            "withdraw-nationality-consent",
+            Party.RS,
+            "VCCR 22(1)",
             "The consent is withdrawn: a member in functions ceases to be one (25(c)).",
-            (Route(("provisionally-admitted", "admitted", "recall-requested"), "terminated", (consent_given,)),
-             Route(("appointed", "awaiting-exequatur"), None, (consent_given,))),
-            effect=_withdraw_nationality_consent, periods=DEPARTURE),
-        Act("authorize-diplomatic-acts", Party.SS, "VCCR 17(1)",
+            (
+                Route(("provisionally-admitted", "admitted", "recall-requested"), "terminated", (consent_given,)),
+                Route(("appointed", "awaiting-exequatur"), None, (consent_given,)),
+            ),
+            effect=_withdraw_nationality_consent,
+            periods=DEPARTURE,
+        ),
+        Act(
+            "authorize-diplomatic-acts",
+            Party.SS,
+            "VCCR 17(1)",
             "Where the sending State has no diplomatic mission, a consular officer is authorized to "
             "perform diplomatic acts, with the receiving State's consent.",
             (Route(("provisionally-admitted", "admitted"), None, (is_officer, no_mission, not_authorized)),),
-            effect=_authorize_diplomatic),
-        Act("consent-diplomatic-acts", Party.RS, "VCCR 17(1)", "The receiving State consents to the diplomatic acts.",
-            (Route(("provisionally-admitted", "admitted"), None, (no_mission, authorized)),), effect=_consent_diplomatic),
-        Act("notify-igo-representation", Party.SS, "VCCR 17(2)",
+            effect=_authorize_diplomatic,
+        ),
+        Act(
+            "consent-diplomatic-acts",
+            Party.RS,
+            "VCCR 17(1)",
+            "The receiving State consents to the diplomatic acts.",
+            (Route(("provisionally-admitted", "admitted"), None, (no_mission, authorized)),),
+            effect=_consent_diplomatic,
+        ),
+        Act(
+            "notify-igo-representation",
+            Party.SS,
+            "VCCR 17(2)",
             "The consular officer acts as representative to an intergovernmental organization.",
-            (Route(SERVING, None, (represents_igo,)),), body=IgoRepresentation, effect=_igo),
-        Act("consent-joint-appointment", Party.RS, "VCCR 18",
+            (Route(SERVING, None, (represents_igo,)),),
+            body=IgoRepresentation,
+            effect=_igo,
+        ),
+        Act(
+            "consent-joint-appointment",
+            Party.RS,
+            "VCCR 18",
             "Consent to the same person being consular officer of two or more States.",
-            (Route(SERVING, None, (joint_pending,)),), effect=_joint_consent),
-        Act("functions-ended", Party.RS, "VCCR 25",
+            (Route(SERVING, None, (joint_pending,)),),
+            effect=_joint_consent,
+        ),
+        Act(
+            "functions-ended",
+            Party.RS,
+            "VCCR 25",
             "The post closed or consular relations were severed: the member's functions end "
             "(25 'inter alia', 27) and the departure period runs, even in armed conflict (26).",
-            (Route((*SERVING, "recall-requested", "unacceptable"), "terminated"),), body=FunctionsEnded,
-            effect=_functions_ended, periods=DEPARTURE, automatic=True),
-        Act("district-authorities-notified", Party.RS, "VCCR 14",
+            (Route((*SERVING, "recall-requested", "unacceptable"), "terminated"),),
+            body=FunctionsEnded,
+            effect=_functions_ended,
+            periods=DEPARTURE,
+            automatic=True,
+        ),
+        Act(
+            "district-authorities-notified",
+            Party.RS,
+            "VCCR 14",
             "The competent authorities of the consular district were notified of the head's admission.",
-            (Route(ALL, None, (notification_due,)),), body=Delivery, effect=_district_notified, automatic=True),
+            (Route(ALL, None, (notification_due,)),),
+            body=Delivery,
+            effect=_district_notified,
+            automatic=True,
+        ),
     ),
     timers=(
         Timer("recall_deadline", "recall-period-expired", "VCCR 23(2)", "Recall period"),
@@ -559,9 +813,12 @@ MEMBER = Lifecycle(
     reports=(("district-authorities", "district-authorities-notified"),),  # R14: records when
     facts=("ss_diplomatic_mission",),
     final=lambda m: (
-        m.state in (MemberState.DEPARTED, MemberState.PERIOD_EXPIRED)
-        or (m.state in ENDED and m.departure_deadline is None)
-    ) and not m.district_notification_due,
+        (
+            m.state in (MemberState.DEPARTED, MemberState.PERIOD_EXPIRED)
+            or (m.state in ENDED and m.departure_deadline is None)
+        )
+        and not m.district_notification_due
+    ),
 )
 
 
@@ -585,11 +842,17 @@ class StatusCertificate(BaseModel):
 def certificate(member: Member, on: date) -> StatusCertificate:
     """Privileges hold from the day they began through the day they ended (53(1), 53(3))."""
     p = member.privileges
-    began = CertificateEvent(on=p.began_on, act=p.began_act or "", article=p.began_article or "") if p.began_on else None
-    ended = CertificateEvent(on=p.ended_on, act=p.ended_act or "", article=p.ended_article or "") if p.ended_on else None
+    began = (
+        CertificateEvent(on=p.began_on, act=p.began_act or "", article=p.began_article or "") if p.began_on else None
+    )
+    ended = (
+        CertificateEvent(on=p.ended_on, act=p.ended_act or "", article=p.ended_article or "") if p.ended_on else None
+    )
     holds = p.began_on is not None and p.began_on <= on and (p.ended_on is None or on <= p.ended_on)
     return StatusCertificate(
-        member_id=member.id, on=on, privileges=holds,
+        member_id=member.id,
+        on=on,
+        privileges=holds,
         began=began if began and began.on <= on else None,
         ended=ended if ended and ended.on <= on else None,
         official_acts_immunity=True,  # Art. 53(4): for official acts, without limit of time

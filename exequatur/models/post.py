@@ -190,14 +190,18 @@ def _notifier(article: str, allowed: Callable[[Post], tuple[str, ...]]):  # type
         if body.notified_by in allowed(post):
             return None
         where = "keeps" if post.ss_diplomatic_mission else "keeps no"
-        return article, (f"The sending State {where} diplomatic mission in the receiving State: the notice "
-                         f"comes from the {' or the '.join(allowed(post))}")
+        return article, (
+            f"The sending State {where} diplomatic mission in the receiving State: the notice "
+            f"comes from the {' or the '.join(allowed(post))}"
+        )
+
     return check
 
 
 acting_head_notifier = _notifier("VCCR 15(2)", allowed_notifiers)
 officer_order_notifier = _notifier(
-    "VCCR 21", lambda post: ("diplomatic-mission",) if post.ss_diplomatic_mission else ("head-of-post",))
+    "VCCR 21", lambda post: ("diplomatic-mission",) if post.ss_diplomatic_mission else ("head-of-post",)
+)
 
 
 CHILD_CLASSIFICATIONS = ("vice-consulate", "consular-agency")
@@ -220,7 +224,9 @@ def _change_consented(post: Post, body: ActBody, ctx: Context) -> None:
     change = post.pending_change
     assert change is not None
     for name, value in change.model_dump(exclude_none=True).items():
-        post.changes.append({"field": name, "from": str(getattr(post, name)), "to": value, "on": ctx.effective_date.isoformat()})
+        post.changes.append(
+            {"field": name, "from": str(getattr(post, name)), "to": value, "on": ctx.effective_date.isoformat()}
+        )
         setattr(post, name, value)
     post.pending_change = None
 
@@ -232,9 +238,14 @@ def _change_refused(post: Post, body: ActBody, ctx: Context) -> None:
 def _designate(post: Post, body: Designation, ctx: Context) -> None:
     consent = post.acting_heads_need_consent and not (body.is_diplomatic_agent or body.is_consular_officer)
     post.acting_head = ActingHead(
-        person=body.person, assumed_on=body.from_, notified_on=ctx.effective_date, notified_by=body.notified_by,
-        is_diplomatic_agent=body.is_diplomatic_agent, is_consular_officer=body.is_consular_officer,
-        late_notice=body.from_ < ctx.effective_date, consent_required=consent,
+        person=body.person,
+        assumed_on=body.from_,
+        notified_on=ctx.effective_date,
+        notified_by=body.notified_by,
+        is_diplomatic_agent=body.is_diplomatic_agent,
+        is_consular_officer=body.is_consular_officer,
+        late_notice=body.from_ < ctx.effective_date,
+        consent_required=consent,
         diplomatic_privileges=body.is_diplomatic_agent,  # 15(4), unless RS objects
     )
 
@@ -255,6 +266,7 @@ def _end_acting(basis: str):  # type: ignore[no-untyped-def]
         post.acting_head.ended_on, post.acting_head.end_basis = ctx.effective_date, basis
         post.past_acting_heads.append(post.acting_head)
         post.acting_head = None
+
     return effect
 
 
@@ -288,8 +300,9 @@ def custody_options(post: Post) -> tuple[str, ...]:
 def _custodian_allowed(post: Post, body: CustodianProposal) -> tuple[str, str] | None:
     custodian, allowed = body.custodian, custody_options(post)
     if custodian.kind not in allowed:
-        return "VCCR 27(2)", (f"The sending State's representation in the receiving State leaves one custodian: "
-                              f"{allowed[0]}")
+        return "VCCR 27(2)", (
+            f"The sending State's representation in the receiving State leaves one custodian: {allowed[0]}"
+        )
     if custodian.kind == "consular-post" and custodian.post_id not in post.ss_open_posts:
         return "VCCR 27(2)(a)", "The custodian post must be another open consular post of the sending State here"
     if custodian.kind == "third-state" and custodian.state in (post.sending_state, post.receiving_state):
@@ -303,8 +316,12 @@ def _propose_custodian(post: Post, body: CustodianProposal, ctx: Context) -> Non
         # The handover runs as its own lifecycle (models/custody.py); the post mirrors it.
         post.custody = {"id": custody_id(post, ctx), "custodian": custodian, "state": "proposed"}
     else:
-        post.custody = {"custodian": custodian, "state": "active", "since": ctx.effective_date.isoformat(),
-                        "district_functions_consented": False if body.custodian.kind == "consular-post" else None}
+        post.custody = {
+            "custodian": custodian,
+            "state": "active",
+            "since": ctx.effective_date.isoformat(),
+            "district_functions_consented": False if body.custodian.kind == "consular-post" else None,
+        }
 
 
 def custody_id(post: Post, ctx: Context) -> str:
@@ -321,12 +338,22 @@ def _district_functions(post: Post, body: ActBody, ctx: Context) -> None:
     post.custody = {**post.custody, "district_functions_consented": True}
 
 
-_no_custody = Rule("no_custody_pending", "VCCR 27(2)", "A custodian is already proposed or in charge",
-                   lambda p: p.custody is None or p.custody.get("state") in ("rejected", "declined"))
-_post_custodian = Rule("custody_by_consular_post", "VCCR 27(2)(a)",
-                       "No other consular post holds custody awaiting consent to act in the district",
-                       lambda p: p.custody is not None and p.custody["custodian"]["kind"] == "consular-post"
-                       and p.custody.get("district_functions_consented") is False)
+_no_custody = Rule(
+    "no_custody_pending",
+    "VCCR 27(2)",
+    "A custodian is already proposed or in charge",
+    lambda p: p.custody is None or p.custody.get("state") in ("rejected", "declined"),
+)
+_post_custodian = Rule(
+    "custody_by_consular_post",
+    "VCCR 27(2)(a)",
+    "No other consular post holds custody awaiting consent to act in the district",
+    lambda p: (
+        p.custody is not None
+        and p.custody["custodian"]["kind"] == "consular-post"
+        and p.custody.get("district_functions_consented") is False
+    ),
+)
 CLOSED = ("closed-temporarily", "closed", "severed")
 END_MEMBERS = "VCCR 27(2), 25"
 
@@ -335,8 +362,13 @@ def third_state_custody(post: Post) -> Any:
     from exequatur.models.custody import Custody
 
     assert post.custody is not None
-    return Custody(id=post.custody["id"], post_id=post.id, sending_state=post.sending_state,
-                   receiving_state=post.receiving_state, third_state=post.custody["custodian"]["state"])
+    return Custody(
+        id=post.custody["id"],
+        post_id=post.id,
+        sending_state=post.sending_state,
+        receiving_state=post.receiving_state,
+        third_state=post.custody["custodian"]["state"],
+    )
 
 
 def _protection_proposed(post: Post, body: ProtectingState, ctx: Context) -> None:
@@ -347,6 +379,7 @@ def _protection_answered(status: str):  # type: ignore[no-untyped-def]
     def effect(post: Post, body: ActBody, ctx: Context) -> None:
         assert post.protection is not None
         post.protection = {**post.protection, "status": status, "answered_on": ctx.effective_date.isoformat()}
+
     return effect
 
 
@@ -356,26 +389,59 @@ def _protecting_state_allowed(post: Post, body: ProtectingState) -> tuple[str, s
     return None
 
 
-_no_protection = Rule("no_protection_pending", "VCCR 27(1)(c)", "A protecting State is already proposed or accepted",
-                      lambda p: p.protection is None or p.protection["status"] == "rejected")
-_protection_proposed_rule = Rule("protection_proposed", "VCCR 27(1)(c)", "No protecting State awaits acceptance",
-                                 lambda p: p.protection is not None and p.protection["status"] == "proposed")
+_no_protection = Rule(
+    "no_protection_pending",
+    "VCCR 27(1)(c)",
+    "A protecting State is already proposed or accepted",
+    lambda p: p.protection is None or p.protection["status"] == "rejected",
+)
+_protection_proposed_rule = Rule(
+    "protection_proposed",
+    "VCCR 27(1)(c)",
+    "No protecting State awaits acceptance",
+    lambda p: p.protection is not None and p.protection["status"] == "proposed",
+)
 
-_relations_in_force = Rule("consular_relations_in_force", "VCCR 2(1)",
-                           "Consular relations between the two States are severed", lambda p: not p.relations_severed)
-_no_acting = Rule("no_acting_head", "VCCR 15(1)", "An acting head is already designated; end that period first",
-                  lambda p: p.acting_head is None)
-_acting = Rule("acting_head_designated", "VCCR 15(1)", "No acting head is designated", lambda p: p.acting_head is not None)
-_awaiting_consent = Rule("acting_head_awaits_consent", "VCCR 15(2)",
-                         "The acting head's admission is not conditional on consent, or consent is given",
-                         lambda p: p.acting_head is not None and p.acting_head.consent_required
-                         and p.acting_head.consented_on is None)
-_keeps_privileges = Rule("acting_head_keeps_diplomatic_privileges", "VCCR 15(4)",
-                         "The acting head is not a member of the diplomatic staff keeping diplomatic privileges",
-                         lambda p: p.acting_head is not None and p.acting_head.diplomatic_privileges)
+_relations_in_force = Rule(
+    "consular_relations_in_force",
+    "VCCR 2(1)",
+    "Consular relations between the two States are severed",
+    lambda p: not p.relations_severed,
+)
+_no_acting = Rule(
+    "no_acting_head",
+    "VCCR 15(1)",
+    "An acting head is already designated; end that period first",
+    lambda p: p.acting_head is None,
+)
+_acting = Rule(
+    "acting_head_designated", "VCCR 15(1)", "No acting head is designated", lambda p: p.acting_head is not None
+)
+_awaiting_consent = Rule(
+    "acting_head_awaits_consent",
+    "VCCR 15(2)",
+    "The acting head's admission is not conditional on consent, or consent is given",
+    lambda p: p.acting_head is not None and p.acting_head.consent_required and p.acting_head.consented_on is None,
+)
+_keeps_privileges = Rule(
+    "acting_head_keeps_diplomatic_privileges",
+    "VCCR 15(4)",
+    "The acting head is not a member of the diplomatic staff keeping diplomatic privileges",
+    lambda p: p.acting_head is not None and p.acting_head.diplomatic_privileges,
+)
 
-_no_pending = Rule("no_change_pending", "VCCR 4(3)", "A change already awaits the receiving State's consent", lambda p: p.pending_change is None)
-_pending = Rule("change_pending", "VCCR 4(3)", "No change of seat, classification or district awaits consent", lambda p: p.pending_change is not None)
+_no_pending = Rule(
+    "no_change_pending",
+    "VCCR 4(3)",
+    "A change already awaits the receiving State's consent",
+    lambda p: p.pending_change is None,
+)
+_pending = Rule(
+    "change_pending",
+    "VCCR 4(3)",
+    "No change of seat, classification or district awaits consent",
+    lambda p: p.pending_change is not None,
+)
 
 POST = Lifecycle(
     name="post",
@@ -383,82 +449,217 @@ POST = Lifecycle(
     states=PostState,
     record=Post,
     acts=(
-        Act("request-establishment", Party.SS, "VCCR 4(1)",
+        Act(
+            "request-establishment",
+            Party.SS,
+            "VCCR 4(1)",
             "The sending State asks to establish a post; seat, classification and district "
             "are its proposal, subject to approval (4(2)).",
-            (Route((), "awaiting-consent"),), body=PostRequest, effect=_requested, creates=True),
-        Act("consent", Party.RS, "VCCR 4(1)", "The receiving State consents to the post.",
-            (Route(("awaiting-consent",), "open", (_relations_in_force,)),), effect=_consented),
-        Act("refuse", Party.RS, "VCCR 4(1)", "The receiving State refuses the post.",
-            (Route(("awaiting-consent",), "refused"),)),
-        Act("request-change", Party.SS, "VCCR 4(3)",
-            "The sending State asks to change seat, classification or district; the old values "
-            "stand until consent.",
-            (Route(("open",), None, (_no_pending,)),), body=ChangeRequest, effect=_change_requested),
-        Act("consent-change", Party.RS, "VCCR 4(3)", "The receiving State consents to the change.",
-            (Route(("open",), None, (_pending,)),), effect=_change_consented),
-        Act("refuse-change", Party.RS, "VCCR 4(3)", "The receiving State refuses the change; the old values stay.",
-            (Route(("open",), None, (_pending,)),), effect=_change_refused),
-        Act("designate-acting-head", Party.SS, "VCCR 15(1)",
+            (Route((), "awaiting-consent"),),
+            body=PostRequest,
+            effect=_requested,
+            creates=True,
+        ),
+        Act(
+            "consent",
+            Party.RS,
+            "VCCR 4(1)",
+            "The receiving State consents to the post.",
+            (Route(("awaiting-consent",), "open", (_relations_in_force,)),),
+            effect=_consented,
+        ),
+        Act(
+            "refuse",
+            Party.RS,
+            "VCCR 4(1)",
+            "The receiving State refuses the post.",
+            (Route(("awaiting-consent",), "refused"),),
+        ),
+        Act(
+            "request-change",
+            Party.SS,
+            "VCCR 4(3)",
+            "The sending State asks to change seat, classification or district; the old values stand until consent.",
+            (Route(("open",), None, (_no_pending,)),),
+            body=ChangeRequest,
+            effect=_change_requested,
+        ),
+        Act(
+            "consent-change",
+            Party.RS,
+            "VCCR 4(3)",
+            "The receiving State consents to the change.",
+            (Route(("open",), None, (_pending,)),),
+            effect=_change_consented,
+        ),
+        Act(
+            "refuse-change",
+            Party.RS,
+            "VCCR 4(3)",
+            "The receiving State refuses the change; the old values stay.",
+            (Route(("open",), None, (_pending,)),),
+            effect=_change_refused,
+        ),
+        Act(
+            "designate-acting-head",
+            Party.SS,
+            "VCCR 15(1)",
             "An acting head acts provisionally while the head cannot act or the post is vacant; "
             "notified under 15(2), as a rule in advance.",
-            (Route(("open",), None, (_no_acting,)),), body=Designation, effect=_designate,
-            admissible=acting_head_notifier),
-        Act("consent-acting-head", Party.RS, "VCCR 15(2)",
+            (Route(("open",), None, (_no_acting,)),),
+            body=Designation,
+            effect=_designate,
+            admissible=acting_head_notifier,
+        ),
+        Act(
+            "consent-acting-head",
+            Party.RS,
+            "VCCR 15(2)",
             "The receiving State consents to an acting head who is neither a diplomatic agent nor a "
             "consular officer of the sending State.",
-            (Route(("open",), None, (_awaiting_consent,)),), effect=_consent_acting),
-        Act("object-to-diplomatic-privileges", Party.RS, "VCCR 15(4)",
+            (Route(("open",), None, (_awaiting_consent,)),),
+            effect=_consent_acting,
+        ),
+        Act(
+            "object-to-diplomatic-privileges",
+            Party.RS,
+            "VCCR 15(4)",
             "The receiving State objects to the acting head keeping diplomatic privileges.",
-            (Route(("open",), None, (_keeps_privileges,)),), effect=_object_privileges),
-        Act("end-acting-head", Party.SS, "VCCR 15(1)", "The head of post resumes: the acting period ends.",
-            (Route(("open",), None, (_acting,)),), effect=_end_acting("VCCR 15(1): the head resumed")),
-        Act("head-admitted", Party.RS, "VCCR 15(1)",
+            (Route(("open",), None, (_keeps_privileges,)),),
+            effect=_object_privileges,
+        ),
+        Act(
+            "end-acting-head",
+            Party.SS,
+            "VCCR 15(1)",
+            "The head of post resumes: the acting period ends.",
+            (Route(("open",), None, (_acting,)),),
+            effect=_end_acting("VCCR 15(1): the head resumed"),
+        ),
+        Act(
+            "head-admitted",
+            Party.RS,
+            "VCCR 15(1)",
             "A new head of post is admitted: the acting period ends.",
-            (Route(("open",), None, (_acting,)),), body=HeadAdmitted,
-            effect=_end_acting("VCCR 15(1): a new head was admitted"), automatic=True),
-        Act("close", Party.SS, "VCCR 27(2)",
+            (Route(("open",), None, (_acting,)),),
+            body=HeadAdmitted,
+            effect=_end_acting("VCCR 15(1): a new head was admitted"),
+            automatic=True,
+        ),
+        Act(
+            "close",
+            Party.SS,
+            "VCCR 27(2)",
             "The sending State closes the post, temporarily or permanently; the receiving State protects "
             "premises, property and archives (27(1)(a)) and the members' functions end.",
-            (Route(("open",), "closed-temporarily", when_body=lambda b: b.kind == "temporary"),
-             Route(("open",), "closed", when_body=lambda b: b.kind == "permanent")),
-            body=Closure, effect=_close,
-            tells=Tell("member", "functions-ended", related=lambda p: {"post_id": p.id},
-                       body=lambda p: {"ground": "VCCR 27(2), 25"})),
-        Act("reopen", Party.RS, "VCCR 4(1), 27(2)", "The receiving State consents to reopen a temporarily closed post.",
-            (Route(("closed-temporarily",), "open", (_relations_in_force,)),), effect=_reopen),
-        Act("relations-severed", Party.RS, "VCCR 27(1)",
+            (
+                Route(("open",), "closed-temporarily", when_body=lambda b: b.kind == "temporary"),
+                Route(("open",), "closed", when_body=lambda b: b.kind == "permanent"),
+            ),
+            body=Closure,
+            effect=_close,
+            tells=Tell(
+                "member",
+                "functions-ended",
+                related=lambda p: {"post_id": p.id},
+                body=lambda p: {"ground": "VCCR 27(2), 25"},
+            ),
+        ),
+        Act(
+            "reopen",
+            Party.RS,
+            "VCCR 4(1), 27(2)",
+            "The receiving State consents to reopen a temporarily closed post.",
+            (Route(("closed-temporarily",), "open", (_relations_in_force,)),),
+            effect=_reopen,
+        ),
+        Act(
+            "relations-severed",
+            Party.RS,
+            "VCCR 27(1)",
             "Consular relations between the two States were severed: the post is severed, the receiving "
             "State protects it (27(1)(a)), and every member's functions end.",
-            (Route(("awaiting-consent", "open", "closed-temporarily"), "severed"),), body=RelationsSevered,
-            effect=_severed, automatic=True,
-            tells=Tell("member", "functions-ended", related=lambda p: {"post_id": p.id},
-                       body=lambda p: {"ground": "VCCR 27(1), 25"})),
-        Act("propose-custodian", Party.SS, "VCCR 27(2)",
+            (Route(("awaiting-consent", "open", "closed-temporarily"), "severed"),),
+            body=RelationsSevered,
+            effect=_severed,
+            automatic=True,
+            tells=Tell(
+                "member",
+                "functions-ended",
+                related=lambda p: {"post_id": p.id},
+                body=lambda p: {"ground": "VCCR 27(1), 25"},
+            ),
+        ),
+        Act(
+            "propose-custodian",
+            Party.SS,
+            "VCCR 27(2)",
             "The sending State entrusts the premises, property and archives: to its mission, else another of its "
             "posts, else a third State acceptable to the receiving State.",
-            (Route(CLOSED, None, (_no_custody,)),), body=CustodianProposal, effect=_propose_custodian,
+            (Route(CLOSED, None, (_no_custody,)),),
+            body=CustodianProposal,
+            effect=_propose_custodian,
             admissible=_custodian_allowed,
-            starts=Start("custody", third_state_custody,
-                         when=lambda p: p.custody is not None and p.custody.get("state") == "proposed")),
-        Act("propose-protecting-state", Party.SS, "VCCR 27(1)(c)",
+            starts=Start(
+                "custody",
+                third_state_custody,
+                when=lambda p: p.custody is not None and p.custody.get("state") == "proposed",
+            ),
+        ),
+        Act(
+            "propose-protecting-state",
+            Party.SS,
+            "VCCR 27(1)(c)",
             "The sending State entrusts the protection of its interests to a third State.",
-            (Route(CLOSED, None, (_no_protection,)),), body=ProtectingState, effect=_protection_proposed,
-            admissible=_protecting_state_allowed),
-        Act("accept-protecting-state", Party.RS, "VCCR 27(1)(c)",
+            (Route(CLOSED, None, (_no_protection,)),),
+            body=ProtectingState,
+            effect=_protection_proposed,
+            admissible=_protecting_state_allowed,
+        ),
+        Act(
+            "accept-protecting-state",
+            Party.RS,
+            "VCCR 27(1)(c)",
             "The receiving State finds the protecting State acceptable.",
-            (Route(CLOSED, None, (_protection_proposed_rule,)),), effect=_protection_answered("accepted")),
-        Act("reject-protecting-state", Party.RS, "VCCR 27(1)(c)",
+            (Route(CLOSED, None, (_protection_proposed_rule,)),),
+            effect=_protection_answered("accepted"),
+        ),
+        Act(
+            "reject-protecting-state",
+            Party.RS,
+            "VCCR 27(1)(c)",
             "The receiving State does not accept the protecting State; the sending State may propose another.",
-            (Route(CLOSED, None, (_protection_proposed_rule,)),), effect=_protection_answered("rejected")),
-        Act("consent-district-functions", Party.RS, "VCCR 27(2)(a)",
+            (Route(CLOSED, None, (_protection_proposed_rule,)),),
+            effect=_protection_answered("rejected"),
+        ),
+        Act(
+            "consent-district-functions",
+            Party.RS,
+            "VCCR 27(2)(a)",
             "The receiving State consents to the custodian post exercising functions in the closed post's district.",
-            (Route(CLOSED, None, (_post_custodian,)),), effect=_district_functions),
-        Act("custody-changed", Party.RS, "VCCR 27(1)(b)", "The third-State handover moved on.",
-            (Route(CLOSED),), body=CustodyChanged, effect=_custody_changed, automatic=True),
-        Act("notify-officer-precedence", Party.SS, "VCCR 21",
+            (Route(CLOSED, None, (_post_custodian,)),),
+            effect=_district_functions,
+        ),
+        Act(
+            "custody-changed",
+            Party.RS,
+            "VCCR 27(1)(b)",
+            "The third-State handover moved on.",
+            (Route(CLOSED),),
+            body=CustodyChanged,
+            effect=_custody_changed,
+            automatic=True,
+        ),
+        Act(
+            "notify-officer-precedence",
+            Party.SS,
+            "VCCR 21",
             "The order of precedence among the post's officers, or its change.",
-            (Route(("open",)),), body=OfficerPrecedence, effect=_officer_order, admissible=officer_order_notifier),
+            (Route(("open",)),),
+            body=OfficerPrecedence,
+            effect=_officer_order,
+            admissible=officer_order_notifier,
+        ),
     ),
     facts=("ss_diplomatic_mission", "acting_heads_need_consent", "relations_severed", "ss_open_posts"),
 )

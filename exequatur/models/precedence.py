@@ -56,8 +56,12 @@ def _head_key(item: Listed, tie_break: str) -> tuple:  # type: ignore[type-arg]
 def _last_resort(item: Listed, tie_break: str) -> tuple:  # type: ignore[type-arg]
     # Ids, then the name, make the order total even for two acting heads of one post.
     if tie_break == "sending-state-name":
-        return (STATE_NAMES.get(item.sending_state, item.sending_state), item.post_id, item.member_id or "",
-                item.full_name)
+        return (
+            STATE_NAMES.get(item.sending_state, item.sending_state),
+            item.post_id,
+            item.member_id or "",
+            item.full_name,
+        )
     return (item.post_id, item.member_id or "", item.full_name)
 
 
@@ -67,18 +71,26 @@ def order(listed: Iterable[Listed], tie_break: str = "sending-state-name") -> li
     post by post in the order of their heads, each post's in its Art. 21 order."""
     items = list(listed)
     # Each key once per item: the sort, the ties and the entries all read it.
-    heads = sorted(((_head_key(i, tie_break), i) for i in items if i.standing == "head"),
-                   key=lambda pair: (pair[0], _last_resort(pair[1], tie_break)))
-    acting = sorted((i for i in items if i.standing == "acting"),
-                    key=lambda i: (i.precedence_date, _last_resort(i, tie_break)))
+    heads = sorted(
+        ((_head_key(i, tie_break), i) for i in items if i.standing == "head"),
+        key=lambda pair: (pair[0], _last_resort(pair[1], tie_break)),
+    )
+    acting = sorted(
+        (i for i in items if i.standing == "acting"), key=lambda i: (i.precedence_date, _last_resort(i, tie_break))
+    )
     post_rank: dict[str, int] = {}
     for position, item in enumerate([*(i for _, i in heads), *acting]):
         post_rank.setdefault(item.post_id, position)
     officers = sorted(
         (i for i in items if i.standing == "officer"),
-        key=lambda i: (post_rank.get(i.post_id, len(items)), i.post_id,
-                       i.officer_position if i.officer_position is not None else len(items),
-                       i.precedence_date or date.max, i.member_id or "", i.full_name),
+        key=lambda i: (
+            post_rank.get(i.post_id, len(items)),
+            i.post_id,
+            i.officer_position if i.officer_position is not None else len(items),
+            i.precedence_date or date.max,
+            i.member_id or "",
+            i.full_name,
+        ),
     )
     head_keys: dict[tuple, int] = {}  # type: ignore[type-arg]
     for key, _ in heads:
@@ -89,11 +101,19 @@ def order(listed: Iterable[Listed], tie_break: str = "sending-state-name") -> li
 
     # Validated from validated fields: pydantic-core builds an Entry faster than model_construct's
     # Python loop (about 5 against 30 microseconds here), and the list may hold thousands.
-    entries = [Entry(**item.__dict__, rank=rank, acting=False, tie_break=tie_break if head_keys[key] > 1 else None)
-               for rank, (key, item) in enumerate(heads, start=1)]
+    entries = [
+        Entry(**item.__dict__, rank=rank, acting=False, tie_break=tie_break if head_keys[key] > 1 else None)
+        for rank, (key, item) in enumerate(heads, start=1)
+    ]
     for item in acting:
-        entries.append(Entry(**item.__dict__, rank=len(entries) + 1, acting=True,
-                             tie_break=tie_break if acting_keys[item.precedence_date] > 1 else None))
+        entries.append(
+            Entry(
+                **item.__dict__,
+                rank=len(entries) + 1,
+                acting=True,
+                tie_break=tie_break if acting_keys[item.precedence_date] > 1 else None,
+            )
+        )
     for item in officers:
         entries.append(Entry(**item.__dict__, rank=len(entries) + 1, acting=False, tie_break=None))
     return entries
@@ -120,9 +140,22 @@ class MemberFacts(NamedTuple):
 
     @classmethod
     def of(cls, m: Member) -> MemberFacts:
-        return cls(m.id, m.post_id, m.sending_state, m.role, m.seat, m.person.full_name, m.class_, m.category,
-                   m.diplomatic_acts, m.provisionally_admitted_on, m.exequatur_granted_on,
-                   m.instrument_presented_on, m.entered_duties_on, m.functions_ended_on)
+        return cls(
+            m.id,
+            m.post_id,
+            m.sending_state,
+            m.role,
+            m.seat,
+            m.person.full_name,
+            m.class_,
+            m.category,
+            m.diplomatic_acts,
+            m.provisionally_admitted_on,
+            m.exequatur_granted_on,
+            m.instrument_presented_on,
+            m.entered_duties_on,
+            m.functions_ended_on,
+        )
 
 
 class PostFacts(NamedTuple):
@@ -157,26 +190,54 @@ def listed_on(members: Iterable[Member | MemberFacts], posts: Iterable[Post | Po
         if m.role == "head":
             admitted = [d for d in (m.provisionally_admitted_on, m.exequatur_granted_on) if d and d <= on]
             if admitted:
-                out.append(Listed(member_id=m.id, post_id=m.post_id, sending_state=m.sending_state,
-                                  seat=m.seat or post.seat, full_name=m.full_name, category=m.category,
-                                  diplomatic_acts=m.diplomatic_acts == "consented", standing="head",
-                                  class_=m.class_, precedence_date=min(admitted), officer_position=None,
-                                  instrument_presented_on=m.instrument_presented_on))
+                out.append(
+                    Listed(
+                        member_id=m.id,
+                        post_id=m.post_id,
+                        sending_state=m.sending_state,
+                        seat=m.seat or post.seat,
+                        full_name=m.full_name,
+                        category=m.category,
+                        diplomatic_acts=m.diplomatic_acts == "consented",
+                        standing="head",
+                        class_=m.class_,
+                        precedence_date=min(admitted),
+                        officer_position=None,
+                        instrument_presented_on=m.instrument_presented_on,
+                    )
+                )
         elif m.role == "officer":
             began = [d for d in (m.entered_duties_on, m.exequatur_granted_on) if d and d <= on]
             if began:
                 notified = [o for o in post.officer_order if o.on <= on]
                 order_ = notified[-1].order if notified else []
-                out.append(Listed(member_id=m.id, post_id=m.post_id, sending_state=m.sending_state,
-                                  seat=m.seat or post.seat, full_name=m.full_name, category=m.category,
-                                  diplomatic_acts=m.diplomatic_acts == "consented", standing="officer",
-                                  precedence_date=min(began),
-                                  officer_position=order_.index(m.id) if m.id in order_ else None))
+                out.append(
+                    Listed(
+                        member_id=m.id,
+                        post_id=m.post_id,
+                        sending_state=m.sending_state,
+                        seat=m.seat or post.seat,
+                        full_name=m.full_name,
+                        category=m.category,
+                        diplomatic_acts=m.diplomatic_acts == "consented",
+                        standing="officer",
+                        precedence_date=min(began),
+                        officer_position=order_.index(m.id) if m.id in order_ else None,
+                    )
+                )
     for post in by_id.values():
         for head in post.acting_heads:
             consented = not head.consent_required or (head.consented_on is not None and head.consented_on <= on)
             if head.assumed_on <= on and (head.ended_on is None or head.ended_on > on) and consented:
-                out.append(Listed(member_id=None, post_id=post.id, sending_state=post.sending_state, seat=post.seat,
-                                  standing="acting", full_name=head.person.full_name,
-                                  precedence_date=head.assumed_on))
+                out.append(
+                    Listed(
+                        member_id=None,
+                        post_id=post.id,
+                        sending_state=post.sending_state,
+                        seat=post.seat,
+                        standing="acting",
+                        full_name=head.person.full_name,
+                        precedence_date=head.assumed_on,
+                    )
+                )
     return out

@@ -21,8 +21,10 @@ class Profile(Strict):
     receives_honorary: bool = Field(True, description="VCCR 68")
     third_state_nationals_need_consent: bool = Field(False, description="VCCR 22(3)")
     acting_heads_need_consent: bool = Field(
-        True, description="VCCR 15(2): admission of an acting head who is neither a diplomatic agent nor a "
-        "consular officer of the sending State is conditional on consent")
+        True,
+        description="VCCR 15(2): admission of an acting head who is neither a diplomatic agent nor a "
+        "consular officer of the sending State is conditional on consent",
+    )
     staff_ceiling: dict[str, int] = Field(default_factory=dict, description="VCCR 20, per post id")
     tie_break: Literal["sending-state-name", "post-id"] = Field(
         "sending-state-name", description="last resort in precedence (VCCR 16, usage)"

@@ -87,28 +87,44 @@ RELATIONS = Lifecycle(
     record=Relations,
     acts=(
         Act(
-            "establish", Party.EITHER, "VCCR 2(1)",
+            "establish",
+            Party.EITHER,
+            "VCCR 2(1)",
             "Consular relations are established by mutual consent (2(1)); consent to "
             "diplomatic relations implies it unless stated otherwise (2(2)).",
             (Route((), "established"), Route(("severed",), "established")),
-            body=EstablishBody, effect=_establish, creates=True,
+            body=EstablishBody,
+            effect=_establish,
+            creates=True,
         ),
         Act(
-            "update-missions", Party.EITHER, "VCCR 2",
-            "Record which of the two States keeps a diplomatic mission in the other "
-            "(decides 15(2), 17, 21 and 27(2)).",
-            (Route(("established", "severed")),), body=MissionsBody, effect=_missions,
+            "update-missions",
+            Party.EITHER,
+            "VCCR 2",
+            "Record which of the two States keeps a diplomatic mission in the other (decides 15(2), 17, 21 and 27(2)).",
+            (Route(("established", "severed")),),
+            body=MissionsBody,
+            effect=_missions,
         ),
         Act(
-            "sever", Party.EITHER, "VCCR 27(1)",
+            "sever",
+            Party.EITHER,
+            "VCCR 27(1)",
             "Severance of consular relations by either State: every post of each in the other is severed "
             "and every member's functions end (27(1)), even in armed conflict.",
-            (Route(("established",), "severed"),), effect=_sever,
-            tells=Tell("post", "relations-severed", related=lambda r: {
-                "sending_state": list(r.states), "receiving_state": list(r.states)}, body=lambda r: {}),
+            (Route(("established",), "severed"),),
+            effect=_sever,
+            tells=Tell(
+                "post",
+                "relations-severed",
+                related=lambda r: {"sending_state": list(r.states), "receiving_state": list(r.states)},
+                body=lambda r: {},
+            ),
         ),
         Act(
-            "sever-diplomatic", Party.EITHER, "VCCR 2(3)",
+            "sever-diplomatic",
+            Party.EITHER,
+            "VCCR 2(3)",
             "Severance of diplomatic relations: recorded, it does not sever consular relations.",
             (Route(("established", "severed"), None, (_diplomatic_not_severed,)),),
             effect=_sever_diplomatic,

@@ -20,35 +20,44 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from exequatur.models.common import Party
-from exequatur.models.lifecycle import Case, Lifecycle
+from exequatur.core.settings import Settings
+from exequatur.models.lifecycle import Case, Lifecycle, Refusal
 from exequatur.models.member import MEMBER, Appointment, appointment_refusal, new_member
+from exequatur.models.messages import PAST_ACTS_UPDATE, PastAct, PastActs
 from exequatur.models.post import POST, Post
 from exequatur.models.profile import Profile
 from exequatur.models.relations import RELATIONS, Relations, relations_id
 from exequatur.onboarding.rows import MemberRow, PostRow, field_errors, parse, read_csv
 from exequatur.register import queries
 from exequatur.register.db import engine_for
-from exequatur.core.settings import Settings
 from exequatur.workflows import client as acts
-from exequatur.workflows.base import rehearse as rehearse_acts
-from exequatur.workflows.messages import PAST_ACTS_UPDATE, PastAct, PastActs
+from exequatur.workflows.checks import InvalidInput, refusal_details
+from exequatur.workflows.checks import rehearse as rehearse_acts
 
 # Update ids hash the natural keys under this name, not the file's: a renamed or corrected file
 # reaches the same records and the same Updates.
 KEYS = "import"
 # A member's acts in the order the law has them, for acts dated the same day.
-MEMBER_ACTS = (("present-instrument", "commission_presented_on"), ("admit-provisionally", "provisionally_admitted_on"),
-               ("grant-exequatur", "exequatur_on"), ("consent-nationality", "nationality_consent_on"),
-               ("notify-arrival", "arrived_on"), ("enter-duties", "entered_duties_on"))
+MEMBER_ACTS = (
+    ("present-instrument", "commission_presented_on"),
+    ("admit-provisionally", "provisionally_admitted_on"),
+    ("grant-exequatur", "exequatur_on"),
+    ("consent-nationality", "nationality_consent_on"),
+    ("notify-arrival", "arrived_on"),
+    ("enter-duties", "entered_duties_on"),
+)
 # Where an act's body field comes from in the file.
 BODY_COLUMNS = {"presented_on": "commission_presented_on", "arrived_on": "arrived_on"}
-APPOINTMENT_COLUMNS = {"person.full_name": "full_name", "person.nationalities": "nationalities",
-                       "person.permanent_resident": "permanent_resident", "class_": "class", "class": "class",
-                       "effective_date": "appointed_on"}
+APPOINTMENT_COLUMNS = {
+    "person.full_name": "full_name",
+    "person.nationalities": "nationalities",
+    "person.permanent_resident": "permanent_resident",
+    "class_": "class",
+    "class": "class",
+    "effective_date": "appointed_on",
+}
 
 Status = Literal["imported", "unchanged", "failed", "skipped"]
 
@@ -103,8 +112,15 @@ class Failed(Exception):
 
 
 def _refusal(step: Step, refusal: Refusal) -> Failed:
-    return Failed({"act": step.act, "column": step.column, "article": refusal.article, "state": refusal.state,
-                   "detail": refusal.detail})
+    return Failed(
+        {
+            "act": step.act,
+            "column": step.column,
+            "article": refusal.article,
+            "state": refusal.state,
+            "detail": refusal.detail,
+        }
+    )
 
 
 def _from_details(step: Step, message: str, details: dict[str, Any]) -> Failed:
@@ -114,28 +130,47 @@ def _from_details(step: Step, message: str, details: dict[str, Any]) -> Failed:
         if details.get(name) is not None:
             problem[name] = details[name]
     if details.get("errors"):
-        problem["errors"] = [{"field": step.column if e["field"] == "effective_date" else
-                              BODY_COLUMNS.get(e["field"], e["field"]), "msg": e["msg"]} for e in details["errors"]]
+        problem["errors"] = [
+            {
+                "field": step.column if e["field"] == "effective_date" else BODY_COLUMNS.get(e["field"], e["field"]),
+                "msg": e["msg"],
+            }
+            for e in details["errors"]
+        ]
         problem["column"] = problem["errors"][0]["field"]
     return Failed(problem)
 
 
 def _fields(errors: list[dict[str, str]]) -> Failed:
-    return Failed({"column": errors[0]["field"], "errors": errors,
-                   "detail": "; ".join(f"{e['field']}: {e['msg']}" for e in errors)})
+    return Failed(
+        {
+            "column": errors[0]["field"],
+            "errors": errors,
+            "detail": "; ".join(f"{e['field']}: {e['msg']}" for e in errors),
+        }
+    )
 
 
-def rehearse(lifecycle: Lifecycle[Any], record: dict[str, Any], plan: list[Step], today: date,
-             periods: dict[str, Any]) -> None:
+def rehearse(
+    lifecycle: Lifecycle[Any], record: dict[str, Any], plan: list[Step], today: date, periods: dict[str, Any]
+) -> None:
     """Run the row's acts on a copy of the record with the workflow's own checks (party, state
-    and conditions, body, dates: workflows/base.py `rehearse`), so a row the law refuses is
+    and conditions, body, dates: workflows/checks.py `rehearse`), so a row the law refuses is
     refused before anything is recorded."""
     steps = [(lifecycle.act(step.act), step.body, step.update_id) for step in plan]
     try:
-        rehearse_acts(Case(lifecycle, lifecycle.record.model_validate(record)), steps, False, today,  # type: ignore[arg-type]
-                      datetime.now(UTC), periods)
-    except ApplicationError as error:
-        raise _step_refused(plan, error.message, acts.refusal_details(error) or {}) from None
+        rehearse_acts(
+            Case(lifecycle, lifecycle.record.model_validate(record)),
+            steps,
+            False,
+            today,  # type: ignore[arg-type]
+            datetime.now(UTC),
+            periods,
+        )
+    except Refusal as refusal:
+        raise _step_refused(plan, refusal.detail, acts.as_caller_sees_it(refusal_details(refusal))) from None
+    except InvalidInput as invalid:
+        raise _step_refused(plan, invalid.message, acts.as_caller_sees_it(refusal_details(invalid))) from None
 
 
 def _step_refused(plan: list[Step], message: str, details: dict[str, Any]) -> Failed:
@@ -144,8 +179,9 @@ def _step_refused(plan: list[Step], message: str, details: dict[str, Any]) -> Fa
     return _from_details(step, message, details)
 
 
-def _recorded_and_facts(engine: Any, kind: str, record: dict[str, Any],
-                        update_ids: list[str]) -> tuple[set[str], dict[str, Any]]:
+def _recorded_and_facts(
+    engine: Any, kind: str, record: dict[str, Any], update_ids: list[str]
+) -> tuple[set[str], dict[str, Any]]:
     """In one trip to the register: which of the plan's acts it holds already, and the facts the
     acts carry (read once per record, as the API reads them once per request)."""
     return queries.recorded_act_ids(engine, update_ids), acts.facts(engine, kind, record)
@@ -164,21 +200,28 @@ class PostContext:
 def _post_context(engine: Any, post_id: str) -> PostContext:
     document = queries.get_record(engine, post_id, "post")
     assert document is not None  # the group imported it, or found it, just before
-    return PostContext(post=Post.model_validate({**document, **acts.facts(engine, "post", document)}),
-                       profile=Profile.model_validate(queries.get_profile(engine, document["receiving_state"]) or {}),
-                       member_facts=acts.facts(engine, "member", document))
+    return PostContext(
+        post=Post.model_validate({**document, **acts.facts(engine, "post", document)}),
+        profile=Profile.model_validate(queries.get_profile(engine, document["receiving_state"]) or {}),
+        member_facts=acts.facts(engine, "member", document),
+    )
 
 
 def _member_reads(engine: Any, update_ids: list[str], post_id: str) -> tuple[set[str], int]:
     """In one trip: which of a member's acts the register holds, and the post's members in
     functions (VCCR 20's ceiling)."""
-    return (queries.recorded_act_ids(engine, update_ids),
-            queries.count_members_in_functions(engine, post_id))
+    return (queries.recorded_act_ids(engine, update_ids), queries.count_members_in_functions(engine, post_id))
 
 
 class Importer:
-    def __init__(self, client: Client, settings: Settings, file_name: str, concurrency: int,
-                 progress: Callable[[RowResult], None] | None):
+    def __init__(
+        self,
+        client: Client,
+        settings: Settings,
+        file_name: str,
+        concurrency: int,
+        progress: Callable[[RowResult], None] | None,
+    ):
         self.client, self.settings = client, settings
         self.engine = engine_for(settings.effective_database_url)
         self.principal = f"import:{file_name}"[:64]  # recorded with every act: who imported, never a token
@@ -199,21 +242,33 @@ class Importer:
 
     # ---- sending ---------------------------------------------------------------------
 
-    async def send(self, kind: str, record: dict[str, Any], plan: list[Step], recorded: set[str],
-                   facts: dict[str, Any], profile: Profile | None = None) -> tuple[int, int]:
+    async def send(
+        self,
+        kind: str,
+        record: dict[str, Any],
+        plan: list[Step],
+        recorded: set[str],
+        facts: dict[str, Any],
+        profile: Profile | None = None,
+    ) -> tuple[int, int]:
         """Perform the plan's acts the register does not hold yet (`recorded`), in order, as one
         Update (`record-past-acts`: one register transaction for the row, VCCR articles checked
         act by act)."""
         missing = [step for step in plan if step.update_id not in recorded]
         if not missing:
             return 0, len(plan)
-        request = PastActs(principal=self.principal, facts=facts, profile=profile,
-                           acts=[PastAct(act=step.act, body=step.body, act_id=step.update_id) for step in missing])
+        request = PastActs(
+            principal=self.principal,
+            facts=facts,
+            profile=profile,
+            acts=[PastAct(act=step.act, body=step.body, act_id=step.update_id) for step in missing],
+        )
         # The same missing acts make the same Update: a re-run attaches to an attempt in flight.
         update_id = acts.derived_id(KEYS, "past-acts", "|".join(step.update_id for step in missing))
         if missing[0].creating:
-            call = acts.create(self.client, self.settings.task_queue, kind, {**record, **facts}, PAST_ACTS_UPDATE,
-                               request, update_id)
+            call = acts.create(
+                self.client, self.settings.task_queue, kind, {**record, **facts}, PAST_ACTS_UPDATE, request, update_id
+            )
         else:
             call = acts.perform(self.client, kind, record["id"], PAST_ACTS_UPDATE, request, update_id)
         try:
@@ -221,13 +276,23 @@ class Importer:
         except WorkflowUpdateFailedError as error:
             details = acts.refusal_details(error.cause)
             if details is None:
-                raise Failed({"act": missing[0].act, "column": missing[0].column,
-                              "detail": f"the acts could not be completed ({error.cause!r}); run the import again"})
+                raise Failed(
+                    {
+                        "act": missing[0].act,
+                        "column": missing[0].column,
+                        "detail": f"the acts could not be completed ({error.cause!r}); run the import again",
+                    }
+                ) from None
             raise _step_refused(missing, str(error.cause), details) from None
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as error:
-            raise Failed({"act": missing[0].act, "column": missing[0].column,
-                          "detail": f"Temporal or the worker did not answer ({type(error).__name__}); run "
-                                    "the import again: nothing is applied twice"}) from None
+            raise Failed(
+                {
+                    "act": missing[0].act,
+                    "column": missing[0].column,
+                    "detail": f"Temporal or the worker did not answer ({type(error).__name__}); run "
+                    "the import again: nothing is applied twice",
+                }
+            ) from None
         self.acts_sent += len(missing)
         return len(missing), len(plan) - len(missing)
 
@@ -242,14 +307,30 @@ class Importer:
         if existing and existing["state"] == "established":
             return rid, None, False
         if existing:
-            return rid, {"article": "VCCR 2(1)", "state": existing["state"],
-                         "detail": f"Consular relations {rid} are severed; the import does not re-establish them"}, False
+            return (
+                rid,
+                {
+                    "article": "VCCR 2(1)",
+                    "state": existing["state"],
+                    "detail": f"Consular relations {rid} are severed; the import does not re-establish them",
+                },
+                False,
+            )
         since = min(r.relations_since or r.requested_on for r in pair_rows)
         missions = sorted({r.sending_state for r in pair_rows if r.ss_diplomatic_mission})
         other = first.receiving_state
-        step = Step(RELATIONS.creation.name, {"with_state": other, "basis": "mutual-consent", "diplomatic_missions": missions,
-                                  "effective_date": since.isoformat()}, "relations_since",
-                    acts.derived_id(KEYS, "relations", rid), creating=True)
+        step = Step(
+            RELATIONS.creation.name,
+            {
+                "with_state": other,
+                "basis": "mutual-consent",
+                "diplomatic_missions": missions,
+                "effective_date": since.isoformat(),
+            },
+            "relations_since",
+            acts.derived_id(KEYS, "relations", rid),
+            creating=True,
+        )
         record = Relations(id=rid, states=tuple(sorted((first.sending_state, other)))).model_dump(mode="json")  # type: ignore[arg-type]
         try:
             rehearse(RELATIONS, record, [step], self.today, {})
@@ -270,19 +351,48 @@ class Importer:
             relations = await self.db(queries.get_record, relations_id(ss, rs), "relations")
             established = relations.get("established_on") if relations else None
             if established and row.requested_on < date.fromisoformat(established):
-                raise Failed({"column": "requested_on", "article": "VCCR 2(1)",
-                              "detail": f"{row.requested_on} is before the establishment of consular relations "
-                                        f"({established})"})
-            record = Post(id=post_id, sending_state=ss, receiving_state=rs, seat=row.seat,
-                          classification=row.classification, district=row.district,
-                          headed_by=row.headed_by).model_dump(mode="json")
-            plan = [Step(POST.creation.name, {"receiving_state": rs, "seat": row.seat, "classification": row.classification,
-                                     "district": row.district, "headed_by": row.headed_by,
-                                     "effective_date": row.requested_on.isoformat()},
-                         "requested_on", update_id, creating=True)]
+                raise Failed(
+                    {
+                        "column": "requested_on",
+                        "article": "VCCR 2(1)",
+                        "detail": f"{row.requested_on} is before the establishment of consular relations "
+                        f"({established})",
+                    }
+                )
+            record = Post(
+                id=post_id,
+                sending_state=ss,
+                receiving_state=rs,
+                seat=row.seat,
+                classification=row.classification,
+                district=row.district,
+                headed_by=row.headed_by,
+            ).model_dump(mode="json")
+            plan = [
+                Step(
+                    POST.creation.name,
+                    {
+                        "receiving_state": rs,
+                        "seat": row.seat,
+                        "classification": row.classification,
+                        "district": row.district,
+                        "headed_by": row.headed_by,
+                        "effective_date": row.requested_on.isoformat(),
+                    },
+                    "requested_on",
+                    update_id,
+                    creating=True,
+                )
+            ]
             if row.consented_on:
-                plan.append(Step("consent", {"effective_date": row.consented_on.isoformat()}, "consented_on",
-                                 acts.derived_id(KEYS, f"post/{post_id}/consent", row.post)))
+                plan.append(
+                    Step(
+                        "consent",
+                        {"effective_date": row.consented_on.isoformat()},
+                        "consented_on",
+                        acts.derived_id(KEYS, f"post/{post_id}/consent", row.post),
+                    )
+                )
             recorded, facts = await self.db(_recorded_and_facts, "post", record, [step.update_id for step in plan])
             record.update(facts)
             rehearse(POST, record, plan, self.today, {})
@@ -300,17 +410,36 @@ class Importer:
         result = RowResult(row=number, record="member", post=row.post, record_id=member_id, status="failed")
         try:
             try:
-                appointment = Appointment.model_validate({
-                    "role": row.role, "category": row.category, "class": row.class_, "instrument": row.instrument,
-                    "person": {"full_name": row.full_name, "nationalities": row.nationalities,
-                               "permanent_resident": row.permanent_resident},
-                    "effective_date": row.appointed_on})
+                appointment = Appointment.model_validate(
+                    {
+                        "role": row.role,
+                        "category": row.category,
+                        "class": row.class_,
+                        "instrument": row.instrument,
+                        "person": {
+                            "full_name": row.full_name,
+                            "nationalities": row.nationalities,
+                            "permanent_resident": row.permanent_resident,
+                        },
+                        "effective_date": row.appointed_on,
+                    }
+                )
             except ValidationError as error:
                 raise _fields(field_errors(error, APPOINTMENT_COLUMNS)) from None
-            plan = [Step(MEMBER.creation.name, appointment.model_dump(mode="json", by_alias=True, exclude_none=True),
-                         "appointed_on", update_id, creating=True)]
-            dated = [(getattr(row, column), position, act, column)
-                     for position, (act, column) in enumerate(MEMBER_ACTS) if getattr(row, column)]
+            plan = [
+                Step(
+                    MEMBER.creation.name,
+                    appointment.model_dump(mode="json", by_alias=True, exclude_none=True),
+                    "appointed_on",
+                    update_id,
+                    creating=True,
+                )
+            ]
+            dated = [
+                (getattr(row, column), position, act, column)
+                for position, (act, column) in enumerate(MEMBER_ACTS)
+                if getattr(row, column)
+            ]
             for on, _, act, column in sorted(dated):
                 body: dict[str, Any] = {"effective_date": on.isoformat()}
                 if act == "present-instrument":
@@ -321,26 +450,43 @@ class Importer:
             recorded, active = await self.db(_member_reads, [step.update_id for step in plan], post.id)
             if update_id not in recorded:  # an imported member counts itself
                 if post.established_on and row.appointed_on < post.established_on:
-                    raise Failed({"column": "appointed_on", "article": "VCCR 4(1)",
-                                  "detail": f"{row.appointed_on} is before the post's establishment "
-                                            f"({post.established_on})"})
+                    raise Failed(
+                        {
+                            "column": "appointed_on",
+                            "article": "VCCR 4(1)",
+                            "detail": f"{row.appointed_on} is before the post's establishment ({post.established_on})",
+                        }
+                    )
                 refusal = appointment_refusal(post, profile, active, appointment)
                 if refusal is not None:
-                    raise Failed({"act": "appoint", "column": "role", "article": refusal.article,
-                                  "state": refusal.state, "detail": refusal.detail})
+                    raise Failed(
+                        {
+                            "act": "appoint",
+                            "column": "role",
+                            "article": refusal.article,
+                            "state": refusal.state,
+                            "detail": refusal.detail,
+                        }
+                    )
             record = new_member(member_id, post, profile, appointment).model_dump(mode="json", by_alias=True)
             record.update(context.member_facts)
             rehearse(MEMBER, record, plan, self.today, profile.periods())
-            result.acts_sent, result.acts_already_recorded = await self.send("member", record, plan, recorded,
-                                                                             context.member_facts, profile)
+            result.acts_sent, result.acts_already_recorded = await self.send(
+                "member", record, plan, recorded, context.member_facts, profile
+            )
         except Failed as failed:
             result.problem = failed.problem
             return result
         result.status = "imported" if result.acts_sent else "unchanged"
         return result
 
-    async def group(self, post: tuple[int, PostRow] | None, members: list[tuple[int, MemberRow]],
-                    relations: dict[str, dict[str, Any] | None], post_failed: dict[str, Any] | None) -> list[RowResult]:
+    async def group(
+        self,
+        post: tuple[int, PostRow] | None,
+        members: list[tuple[int, MemberRow]],
+        relations: dict[str, dict[str, Any] | None],
+        post_failed: dict[str, Any] | None,
+    ) -> list[RowResult]:
         """One post and its members, in the file's order: a member needs its post open."""
         async with self.slots:
             results = []
@@ -348,7 +494,9 @@ class Importer:
             context: PostContext | None = None
             if post is not None and post_failed is None:
                 number, row = post
-                outcome = await self.post(number, row, relations.get(relations_id(row.sending_state, row.receiving_state)))
+                outcome = await self.post(
+                    number, row, relations.get(relations_id(row.sending_state, row.receiving_state))
+                )
                 results.append(self.done(outcome))
                 if outcome.status in ("imported", "unchanged"):
                     post_id = outcome.record_id
@@ -358,8 +506,11 @@ class Importer:
                 if post_id is None:
                     reason = post_failed or {"column": "post", "detail": f"no post row defines '{member.post}'"}
                     status: Status = "skipped" if post_failed else "failed"
-                    results.append(self.done(RowResult(row=number, record="member", post=member.post, status=status,
-                                                       problem=reason)))
+                    results.append(
+                        self.done(
+                            RowResult(row=number, record="member", post=member.post, status=status, problem=reason)
+                        )
+                    )
                     continue
                 if context is None:  # read once for the post's rows
                     context = await self.db(_post_context, post_id)
@@ -367,9 +518,15 @@ class Importer:
             return results
 
 
-async def import_corps(client: Client, settings: Settings, source: Path | str | Iterable[dict[str, Any]], *,
-                       concurrency: int = 16, progress: Callable[[RowResult], None] | None = None,
-                       file_name: str | None = None) -> ImportReport:
+async def import_corps(
+    client: Client,
+    settings: Settings,
+    source: Path | str | Iterable[dict[str, Any]],
+    *,
+    concurrency: int = 16,
+    progress: Callable[[RowResult], None] | None = None,
+    file_name: str | None = None,
+) -> ImportReport:
     """Import a CSV (a path) or rows (dicts with the file's columns, e.g. `example_corps(...)`).
     Rows of different posts run in parallel, `concurrency` posts at a time; a post's rows in order."""
     started = time.monotonic()
@@ -389,15 +546,35 @@ async def import_corps(client: Client, settings: Settings, source: Path | str | 
         parsed = parse(number, cells)
         key = (cells.get("post") or "").strip()
         if isinstance(parsed, list):
-            results.append(importer.done(RowResult(row=number, record=(cells.get("record") or "").strip() or "?",
-                                                   post=key, status="failed", problem=_fields(parsed).problem)))
+            results.append(
+                importer.done(
+                    RowResult(
+                        row=number,
+                        record=(cells.get("record") or "").strip() or "?",
+                        post=key,
+                        status="failed",
+                        problem=_fields(parsed).problem,
+                    )
+                )
+            )
             if (cells.get("record") or "").strip() == "post" and key:
                 failed_posts.setdefault(key, {"detail": f"its post '{key}' (row {number}) was not imported"})
         elif isinstance(parsed, PostRow):
             if parsed.post in posts:
-                results.append(importer.done(RowResult(
-                    row=number, record="post", post=parsed.post, status="failed",
-                    problem={"column": "post", "detail": f"post '{parsed.post}' is defined in row {posts[parsed.post][0]}"})))
+                results.append(
+                    importer.done(
+                        RowResult(
+                            row=number,
+                            record="post",
+                            post=parsed.post,
+                            status="failed",
+                            problem={
+                                "column": "post",
+                                "detail": f"post '{parsed.post}' is defined in row {posts[parsed.post][0]}",
+                            },
+                        )
+                    )
+                )
             else:
                 posts[parsed.post] = (number, parsed)
         else:
@@ -413,8 +590,14 @@ async def import_corps(client: Client, settings: Settings, source: Path | str | 
     established = [rid for rid, problem, sent in outcomes if sent]
 
     keys = list(dict.fromkeys([*posts, *members]))
-    groups = await asyncio.gather(*(importer.group(posts.get(key), members.get(key, []), relations,
-                                                   failed_posts.get(key)) for key in keys))
+    groups = await asyncio.gather(
+        *(importer.group(posts.get(key), members.get(key, []), relations, failed_posts.get(key)) for key in keys)
+    )
     results += [result for group in groups for result in group]
-    return ImportReport(file=file_name, rows=sorted(results, key=lambda r: r.row), relations_established=established,
-                        acts_sent=importer.acts_sent, seconds=round(time.monotonic() - started, 3))
+    return ImportReport(
+        file=file_name,
+        rows=sorted(results, key=lambda r: r.row),
+        relations_established=established,
+        acts_sent=importer.acts_sent,
+        seconds=round(time.monotonic() - started, 3),
+    )

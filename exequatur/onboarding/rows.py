@@ -60,8 +60,10 @@ class PostRow(Row):
         if self.consented_on and self.consented_on < self.requested_on:
             raise ValueError("consented_on: the consent cannot precede the request (VCCR 4(1))")
         if self.relations_since and self.relations_since > self.requested_on:
-            raise ValueError("relations_since: a post is requested only between States in consular "
-                             "relations (VCCR 2(1)); it cannot be after requested_on")
+            raise ValueError(
+                "relations_since: a post is requested only between States in consular "
+                "relations (VCCR 2(1)); it cannot be after requested_on"
+            )
         return self
 
 
@@ -88,11 +90,34 @@ class MemberRow(Row):
     entered_duties_on: date | None = None
 
 
-COLUMNS = ["record", "post", "sending_state", "receiving_state", "seat", "classification", "district", "headed_by",
-           "requested_on", "consented_on", "relations_since", "ss_diplomatic_mission", "role", "category", "class",
-           "full_name", "nationalities", "permanent_resident", "appointed_on", "instrument",
-           "commission_presented_on", "provisionally_admitted_on", "exequatur_on", "nationality_consent_on",
-           "arrived_on", "entered_duties_on"]
+COLUMNS = [
+    "record",
+    "post",
+    "sending_state",
+    "receiving_state",
+    "seat",
+    "classification",
+    "district",
+    "headed_by",
+    "requested_on",
+    "consented_on",
+    "relations_since",
+    "ss_diplomatic_mission",
+    "role",
+    "category",
+    "class",
+    "full_name",
+    "nationalities",
+    "permanent_resident",
+    "appointed_on",
+    "instrument",
+    "commission_presented_on",
+    "provisionally_admitted_on",
+    "exequatur_on",
+    "nationality_consent_on",
+    "arrived_on",
+    "entered_duties_on",
+]
 POST_COLUMNS = set(PostRow.model_fields) | {"record", "post"}
 MEMBER_COLUMNS = {"class" if n == "class_" else n for n in MemberRow.model_fields}
 
@@ -135,8 +160,7 @@ def field_errors(exc: ValidationError, columns: dict[str, str] | None = None) ->
 def read_csv(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows numbered as a spreadsheet shows them: the header is row 1."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        for number, cells in enumerate(csv.DictReader(handle), start=2):
-            yield number, cells
+        yield from enumerate(csv.DictReader(handle), start=2)
 
 
 def write_csv(rows: Iterable[dict[str, Any]], path: Path) -> None:

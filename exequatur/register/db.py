@@ -12,6 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 
+from exequatur.core.settings import get_settings
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -38,6 +40,11 @@ def engine_for(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def register_engine() -> Engine:
+    """The register this process's settings name: CONSULAR_DATABASE_URL, else SQLite under var/."""
+    return engine_for(get_settings().effective_database_url)
 
 
 def migrate(url: str, revision: str = "head") -> None:

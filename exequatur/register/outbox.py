@@ -52,8 +52,15 @@ def claimable(now: datetime, limit: int, reported: tuple[str, ...] = (), record_
     return select(notifications.c.id).where(*mine).order_by(notifications.c.created_at, notifications.c.id).limit(limit)
 
 
-def claim(engine: Engine, token: str, now: datetime, lease: timedelta, limit: int,
-          reported: tuple[str, ...] = (), record_id: str | None = None) -> list[dict[str, Any]]:
+def claim(
+    engine: Engine,
+    token: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    reported: tuple[str, ...] = (),
+    record_id: str | None = None,
+) -> list[dict[str, Any]]:
     """Claim up to `limit` pending notices under `token` until `now + lease`, a record's
     notices together: none of a record whose earlier notice another relay holds."""
     pending, free = _pending(reported), _free(now)
@@ -62,13 +69,17 @@ def claim(engine: Engine, token: str, now: datetime, lease: timedelta, limit: in
         if not ids:
             return []
         # The conditions again: a relay that claimed the same rows meanwhile wins them.
-        conn.execute(update(notifications).where(notifications.c.id.in_(ids), pending, free)
-                     .values(claimed_by=token, claimed_until=now + lease))
+        conn.execute(
+            update(notifications)
+            .where(notifications.c.id.in_(ids), pending, free)
+            .values(claimed_by=token, claimed_until=now + lease)
+        )
         rows = conn.execute(
             select(notifications, records.c.kind)
             .join(records, records.c.id == notifications.c.record_id, isouter=True)
             .where(notifications.c.claimed_by == token, notifications.c.id.in_(ids))
-            .order_by(notifications.c.created_at, notifications.c.id))
+            .order_by(notifications.c.created_at, notifications.c.id)
+        )
         return [_aware(dict(r._mapping)) for r in rows]
 
 
@@ -81,14 +92,18 @@ def renew(engine: Engine, token: str, until: datetime) -> None:
 def release(engine: Engine, token: str, notice_ids: list[str], retry_at: datetime) -> None:
     """Give notices back after a failure, to be tried again from `retry_at`."""
     with engine.begin() as conn:
-        conn.execute(update(notifications)
-                     .where(notifications.c.claimed_by == token, notifications.c.id.in_(notice_ids))
-                     .values(claimed_by=None, claimed_until=retry_at, attempts=notifications.c.attempts + 1))
+        conn.execute(
+            update(notifications)
+            .where(notifications.c.claimed_by == token, notifications.c.id.in_(notice_ids))
+            .values(claimed_by=None, claimed_until=retry_at, attempts=notifications.c.attempts + 1)
+        )
 
 
-_MARK_REPORTED = (update(notifications)
-                  .where(notifications.c.id == bindparam("notice_id"), notifications.c.reported_at.is_(None))
-                  .values(reported_at=bindparam("at")))
+_MARK_REPORTED = (
+    update(notifications)
+    .where(notifications.c.id == bindparam("notice_id"), notifications.c.reported_at.is_(None))
+    .values(reported_at=bindparam("at"))
+)
 
 
 def mark_reported(engine: Engine, notice_id: str, at: datetime) -> None:
@@ -113,9 +128,14 @@ def backlog(engine: Engine) -> list[tuple[str, int, datetime | None]]:
     API's /metrics: a receiver that is down shows as a growing backlog)."""
     from sqlalchemy import func
 
-    query = (select(notifications.c.recipient, func.count(), func.min(notifications.c.created_at))
-             .where(notifications.c.delivered_at.is_(None)).group_by(notifications.c.recipient))
+    query = (
+        select(notifications.c.recipient, func.count(), func.min(notifications.c.created_at))
+        .where(notifications.c.delivered_at.is_(None))
+        .group_by(notifications.c.recipient)
+    )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [(recipient, count, oldest.replace(tzinfo=UTC) if oldest and oldest.tzinfo is None else oldest)
-            for recipient, count, oldest in rows]
+    return [
+        (recipient, count, oldest.replace(tzinfo=UTC) if oldest and oldest.tzinfo is None else oldest)
+        for recipient, count, oldest in rows
+    ]

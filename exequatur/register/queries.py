@@ -4,52 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
-from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 
-from exequatur.models.common import Notice
 from exequatur.models.member import FUNCTIONS_ENDED, staff_ceiling_refusal
+from exequatur.models.messages import ActEntry, ListedAct
 from exequatur.models.profile import Profile
 from exequatur.register.schema import acts, notifications, profiles, records
-
-
-class ActEntry(BaseModel):
-    """One accepted act and the record as it left it."""
-
-    act_id: str
-    kind: str
-    record_id: str
-    act: str
-    party: str
-    principal: str
-    article: str
-    effective_date: date
-    recorded_at: datetime
-    body: dict[str, Any]
-    document: dict[str, Any]
-    notices: list[Notice] = []
-
-
-class ListedAct(BaseModel):
-    """An act as a record's answer lists it (`acts_of`): what, by whom, under which article,
-    the state it left the record in, and when."""
-
-    act: str
-    party: str
-    principal: str
-    state_code: str
-    article: str
-    effective_date: date
-    recorded_at: datetime
-
-    @classmethod
-    def of(cls, entry: ActEntry) -> ListedAct:
-        """The entry as `acts_of` will list it once recorded."""
-        return cls(act=entry.act, party=entry.party, principal=entry.principal, state_code=str(entry.document["state"]),
-                   article=entry.article, effective_date=entry.effective_date, recorded_at=entry.recorded_at)
 
 
 def record_act(engine: Engine, entry: ActEntry) -> bool:
@@ -88,8 +51,13 @@ _INSERT_RECORD = records.insert()
 # changes nothing: a row lock on PostgreSQL, the write lock on SQLite, whose driver begins the
 # transaction at the first write), so the count below sees every appointment committed before.
 _HOLD_POST = update(records).where(records.c.id == bindparam("post_key")).values(updated_at=records.c.updated_at)
-_MEMBERS_IN_FUNCTIONS = select(func.count()).select_from(records).where(
-    records.c.kind == "member", records.c.post_id == bindparam("post_id"), records.c.state.not_in(FUNCTIONS_ENDED))
+_MEMBERS_IN_FUNCTIONS = (
+    select(func.count())
+    .select_from(records)
+    .where(
+        records.c.kind == "member", records.c.post_id == bindparam("post_id"), records.c.state.not_in(FUNCTIONS_ENDED)
+    )
+)
 _PROFILE = select(profiles.c.document).where(profiles.c.state == bindparam("state"))
 
 
@@ -100,19 +68,38 @@ def _append(conn, entry: ActEntry) -> bool:  # type: ignore[no-untyped-def]
     last = conn.execute(_LAST_RECORD_SEQ, {"record_id": entry.record_id}).scalar()
     if last is None and entry.kind == "member":
         _within_staff_ceiling(conn, doc)
-    conn.execute(_INSERT_ACT, {
-        "act_id": entry.act_id, "record_id": entry.record_id, "record_seq": (last or 0) + 1,
-        "act": entry.act, "party": entry.party, "principal": entry.principal,
-        "state_code": str(doc["state"]), "article": entry.article,
-        "effective_date": entry.effective_date, "recorded_at": entry.recorded_at,
-        "body": entry.body, "document": doc,
-    })
+    conn.execute(
+        _INSERT_ACT,
+        {
+            "act_id": entry.act_id,
+            "record_id": entry.record_id,
+            "record_seq": (last or 0) + 1,
+            "act": entry.act,
+            "party": entry.party,
+            "principal": entry.principal,
+            "state_code": str(doc["state"]),
+            "article": entry.article,
+            "effective_date": entry.effective_date,
+            "recorded_at": entry.recorded_at,
+            "body": entry.body,
+            "document": doc,
+        },
+    )
     if entry.notices:
-        conn.execute(_INSERT_NOTICE, [{
-            "id": notice.id, "record_id": notice.record_id, "recipient": notice.recipient,
-            "article": notice.article, "document": notice.model_dump(mode="json"),
-            "created_at": entry.recorded_at,
-        } for notice in entry.notices])
+        conn.execute(
+            _INSERT_NOTICE,
+            [
+                {
+                    "id": notice.id,
+                    "record_id": notice.record_id,
+                    "recipient": notice.recipient,
+                    "article": notice.article,
+                    "document": notice.model_dump(mode="json"),
+                    "created_at": entry.recorded_at,
+                }
+                for notice in entry.notices
+            ],
+        )
     return True
 
 
@@ -134,9 +121,14 @@ def _within_staff_ceiling(conn, member: dict[str, Any]) -> None:  # type: ignore
 def _upsert_record(conn, entry: ActEntry) -> None:  # type: ignore[no-untyped-def]
     doc = entry.document
     values = dict(
-        kind=entry.kind, sending_state=doc.get("sending_state"),
-        receiving_state=doc.get("receiving_state"), post_id=doc.get("post_id"), role=doc.get("role"),
-        state=str(doc["state"]), document=doc, updated_at=entry.recorded_at,
+        kind=entry.kind,
+        sending_state=doc.get("sending_state"),
+        receiving_state=doc.get("receiving_state"),
+        post_id=doc.get("post_id"),
+        role=doc.get("role"),
+        state=str(doc["state"]),
+        document=doc,
+        updated_at=entry.recorded_at,
     )
     if entry.kind == "relations":
         values["sending_state"], values["receiving_state"] = doc["states"]
@@ -161,15 +153,21 @@ def _reading(bind: Bind) -> Iterator[Connection]:
 # The reads every act makes, built once as the writes are (bench item 2).
 _RECORD = select(records.c.document).where(records.c.id == bindparam("record_id"))
 _RECORD_OF_KIND = _RECORD.where(records.c.kind == bindparam("kind"))
-_ACTS_OF = (select(*(acts.c[name] for name in ListedAct.model_fields))
-            .where(acts.c.record_id == bindparam("record_id")).order_by(acts.c.record_seq))
+_ACTS_OF = (
+    select(*(acts.c[name] for name in ListedAct.model_fields))
+    .where(acts.c.record_id == bindparam("record_id"))
+    .order_by(acts.c.record_seq)
+)
 _ACT_BY_ID = select(acts.c.record_id, acts.c.document).where(acts.c.act_id == bindparam("act_id"))
 
 
 def get_record(bind: Bind, record_id: str, kind: str | None = None) -> dict[str, Any] | None:
     with _reading(bind) as conn:
-        row = (conn.execute(_RECORD_OF_KIND, {"record_id": record_id, "kind": kind}) if kind
-               else conn.execute(_RECORD, {"record_id": record_id})).first()
+        row = (
+            conn.execute(_RECORD_OF_KIND, {"record_id": record_id, "kind": kind})
+            if kind
+            else conn.execute(_RECORD, {"record_id": record_id})
+        ).first()
     return dict(row.document) if row else None
 
 
@@ -221,14 +219,18 @@ def get_profile(bind: Bind, state: str) -> dict[str, Any] | None:
 def put_profile(engine: Engine, state: str, document: dict[str, Any]) -> None:
     now = datetime.now(UTC)
     with engine.begin() as conn:
-        if not conn.execute(update(profiles).where(profiles.c.state == state).values(document=document, updated_at=now)).rowcount:
+        if not conn.execute(
+            update(profiles).where(profiles.c.state == state).values(document=document, updated_at=now)
+        ).rowcount:
             conn.execute(profiles.insert().values(state=state, document=document, updated_at=now))
 
 
 def delivered(engine: Engine, record_id: str) -> list[dict[str, Any]]:
-    query = select(notifications.c.id, notifications.c.recipient, notifications.c.delivered_at).where(
-        and_(notifications.c.record_id == record_id, notifications.c.delivered_at.is_not(None))
-    ).order_by(notifications.c.delivered_at, notifications.c.id)
+    query = (
+        select(notifications.c.id, notifications.c.recipient, notifications.c.delivered_at)
+        .where(and_(notifications.c.record_id == record_id, notifications.c.delivered_at.is_not(None)))
+        .order_by(notifications.c.delivered_at, notifications.c.id)
+    )
     with engine.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
     for row in rows:
@@ -243,9 +245,11 @@ def notification(engine: Engine, notice_id: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
-_MARK_DELIVERED = (update(notifications)
-                   .where(and_(notifications.c.id == bindparam("notice_id"), notifications.c.delivered_at.is_(None)))
-                   .values(delivered_at=bindparam("at"), channel=bindparam("via")))
+_MARK_DELIVERED = (
+    update(notifications)
+    .where(and_(notifications.c.id == bindparam("notice_id"), notifications.c.delivered_at.is_(None)))
+    .values(delivered_at=bindparam("at"), channel=bindparam("via"))
+)
 _DELIVERED_AT = select(notifications.c.delivered_at).where(notifications.c.id == bindparam("notice_id"))
 
 
@@ -257,9 +261,18 @@ def mark_delivered(engine: Engine, notice_id: str, channel: str, at: datetime) -
     return stored if stored.tzinfo else stored.replace(tzinfo=UTC)
 
 
-MEMBER_LIST_FIELDS = ("seat", ("person", "full_name"), "class", "category", "diplomatic_acts",
-                      "provisionally_admitted_on", "exequatur_granted_on", "instrument_presented_on",
-                      "entered_duties_on", "functions_ended_on")
+MEMBER_LIST_FIELDS = (
+    "seat",
+    ("person", "full_name"),
+    "class",
+    "category",
+    "diplomatic_acts",
+    "provisionally_admitted_on",
+    "exequatur_granted_on",
+    "instrument_presented_on",
+    "entered_duties_on",
+    "functions_ended_on",
+)
 POST_LIST_FIELDS = ("seat", "officer_order", "acting_head", "past_acting_heads")
 
 
@@ -274,10 +287,20 @@ def consular_list_rows(engine: Engine, receiving_state: str) -> tuple[list[Any],
     """
     doc = records.c.document
     members = (
-        select(records.c.id, records.c.post_id, records.c.sending_state, records.c.role,
-               *(doc[f].as_string() for f in MEMBER_LIST_FIELDS))
-        .where(and_(records.c.kind == "member", records.c.receiving_state == receiving_state,
-                    records.c.role.in_(("head", "officer"))))
+        select(
+            records.c.id,
+            records.c.post_id,
+            records.c.sending_state,
+            records.c.role,
+            *(doc[f].as_string() for f in MEMBER_LIST_FIELDS),
+        )
+        .where(
+            and_(
+                records.c.kind == "member",
+                records.c.receiving_state == receiving_state,
+                records.c.role.in_(("head", "officer")),
+            )
+        )
         .order_by(records.c.id)
     )
     posts = (

@@ -31,25 +31,28 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from exequatur.activities.notifications import deliver
-from exequatur.activities.register import _engine
-from exequatur.models.custody import CUSTODY
-from exequatur.models.member import MEMBER
-from exequatur.models.post import POST
-from exequatur.models.relations import RELATIONS
+from exequatur.models.kinds import LIFECYCLES
+from exequatur.models.messages import AutomaticAct
 from exequatur.register import outbox, queries
-from exequatur.workflows.messages import AutomaticAct
+from exequatur.register.db import register_engine
 
 log = structlog.get_logger("exequatur.relay")
 REPORTS: dict[tuple[str, str], str] = {
-    (lifecycle.name, recipient): act for lifecycle in (RELATIONS, POST, MEMBER, CUSTODY)
-    for recipient, act in lifecycle.reports
+    (lifecycle.name, recipient): act for lifecycle in LIFECYCLES for recipient, act in lifecycle.reports
 }
 REPORTED_RECIPIENTS = tuple(sorted({recipient for _, recipient in REPORTS}))
 
 
 class NoticeRelay:
-    def __init__(self, client: Client, *, poll_seconds: float = 1.0, gather_seconds: float = 0.05, batch: int = 200,
-                 concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        poll_seconds: float = 1.0,
+        gather_seconds: float = 0.05,
+        batch: int = 200,
+        concurrency: int = 8,
+    ) -> None:
         self.client = client
         self.poll_seconds = poll_seconds
         # Woken by an act, the relay waits this long before it looks, so that one pass (one
@@ -92,9 +95,10 @@ class NoticeRelay:
 
     async def deliver_pending(self) -> int:
         """One pass: claim, deliver, record, tell. Returns how many notices were claimed."""
-        engine, token = _engine(), f"relay-{uuid.uuid4().hex[:12]}"
-        rows = await asyncio.to_thread(outbox.claim, engine, token, datetime.now(UTC), self.lease, self.batch,
-                                       REPORTED_RECIPIENTS)
+        engine, token = register_engine(), f"relay-{uuid.uuid4().hex[:12]}"
+        rows = await asyncio.to_thread(
+            outbox.claim, engine, token, datetime.now(UTC), self.lease, self.batch, REPORTED_RECIPIENTS
+        )
         if not rows:
             return 0
         by_record: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -137,8 +141,12 @@ class NoticeRelay:
                     # This one and the record's later notices wait: a receiver sees them in order.
                     rest = [n["id"] for n in notices[i:]]
                     retry_at = datetime.now(UTC) + outbox.backoff(row["attempts"])
-                    log.warning("notice not delivered; will retry", notice_id=row["id"], error=repr(exc),
-                                retry_at=retry_at.isoformat())
+                    log.warning(
+                        "notice not delivered; will retry",
+                        notice_id=row["id"],
+                        error=repr(exc),
+                        retry_at=retry_at.isoformat(),
+                    )
                     await asyncio.to_thread(outbox.release, engine, token, rest, retry_at)
                     return
 
@@ -154,8 +162,9 @@ class NoticeRelay:
             log.warning("delivery not reported: the record's workflow has closed", notice_id=row["id"])
 
 
-def _deliver_in_order(engine: Any, token: str, lease: timedelta, notices: list[dict[str, Any]],
-                      halt: threading.Event | None = None) -> Exception | None:
+def _deliver_in_order(
+    engine: Any, token: str, lease: timedelta, notices: list[dict[str, Any]], halt: threading.Event | None = None
+) -> Exception | None:
     """Deliver a record's notices in order, recording each delivery as it is made (so the
     register keeps its time); stops at the first that fails and returns what failed it, or
     before the next notice once `halt` is set (the rest stay claimed until the lease ends).

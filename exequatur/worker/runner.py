@@ -58,8 +58,11 @@ class _ContextFreeInstance(WorkflowInstance):
         # Also answered by a snippet run in the sandbox; the converter stores nothing
         # externally, so the workflow itself is named, as the SDK does for most commands.
         info = self.inner.get_info()
-        return StorageDriverStoreContext(target=StorageDriverWorkflowInfo(
-            id=info.workflow_id, run_id=info.run_id, type=info.workflow_type, namespace=info.namespace))
+        return StorageDriverStoreContext(
+            target=StorageDriverWorkflowInfo(
+                id=info.workflow_id, run_id=info.run_id, type=info.workflow_type, namespace=info.namespace
+            )
+        )
 
     def get_info(self):  # type: ignore[no-untyped-def]
         return self.inner.get_info()
@@ -69,4 +72,5 @@ class _ContextFreeInstance(WorkflowInstance):
 
 
 WORKFLOW_RUNNER = ContextFreeWorkflowRunner(
-    SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)))
+    SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+)

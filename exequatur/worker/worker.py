@@ -15,10 +15,10 @@ from temporalio.worker import Worker
 
 from exequatur.activities.notifications import deliver_notifications
 from exequatur.activities.register import read_profile, record_act, record_acts, related_records
-from exequatur.workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
 from exequatur.worker.runner import WORKFLOW_RUNNER
+from exequatur.workflows.lifecycles import WORKFLOWS as WORKFLOW_CLASSES
 
-WORKFLOWS = [RelationsWorkflow, PostWorkflow, MemberWorkflow, CustodyWorkflow]
+WORKFLOWS = list(WORKFLOW_CLASSES.values())
 ACTIVITIES = [record_act, record_acts, read_profile, deliver_notifications, related_records]
 
 
@@ -50,7 +50,8 @@ def metrics_runtime(address: str) -> Runtime | None:
         return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
     except ValueError as exc:  # the port is taken, e.g. a second worker on one host: work on, unmeasured
         structlog.get_logger("exequatur.worker").warning(
-            "worker metrics not served; set CONSULAR_WORKER_METRICS_ADDRESS", address=address, error=str(exc))
+            "worker metrics not served; set CONSULAR_WORKER_METRICS_ADDRESS", address=address, error=str(exc)
+        )
         return None
 
 
@@ -63,8 +64,9 @@ async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyp
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     # Leaving the block drains: no new tasks are polled, in-flight activities get the grace period.
-    async with serving(client, settings.task_queue,
-                       graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds)):
+    async with serving(
+        client, settings.task_queue, graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds)
+    ):
         await stop.wait()
 
 

@@ -5,33 +5,52 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from exequatur.activities.notifications import DeliveryResult, deliver_notifications
-    from exequatur.activities.register import REGISTER_REFUSED, read_profile, record_act, record_acts
+    from exequatur.activities.notifications import deliver_notifications
+    from exequatur.activities.register import REGISTER_REFUSED, read_profile, record_act, record_acts, related_records
     from exequatur.models.common import ActBody, Party
-    from exequatur.activities.register import RelatedIds, RelatedQuery, related_records
+    from exequatur.models.kinds import KINDS
     from exequatur.models.lifecycle import PARTY_NAMES, Act, Case, Context, Lifecycle, Refusal, Start, Tell
     from exequatur.models.member import Delivery
+    from exequatur.models.messages import (
+        INVALID,
+        PAST_ACTS_UPDATE,
+        REFUSED,
+        REGISTER_UNAVAILABLE,
+        ActEntry,
+        ActOutcome,
+        ActRequest,
+        AutomaticAct,
+        DeliveryResult,
+        ListedAct,
+        PastActs,
+        RelatedIds,
+        RelatedQuery,
+        StartInput,
+    )
     from exequatur.models.profile import Profile
-    from exequatur.register.queries import ActEntry, ListedAct
     from exequatur.workflows import search
-    from exequatur.workflows.messages import (INVALID, PAST_ACTS_UPDATE, REFUSED, REGISTER_UNAVAILABLE, ActOutcome, ActRequest,
-                                    AutomaticAct, PastActs, StartInput)
+    from exequatur.workflows.checks import (
+        InvalidInput,
+        apply_act,
+        check_act,
+        naming,
+        refusal_details,
+        refuse,
+        rehearse,
+        with_facts,
+    )
 
-# An act waits for the register however long it is away: failing the update would fix its
-# outcome for that update id, so a client's retry with the same Idempotency-Key could never
-# succeed. The API answers 503 after its own timeout; the retry re-attaches to the update.
-WORKFLOW_NAMES = {"relations": "Relations", "post": "Post", "member": "Member", "custody": "Custody"}
 # A Tell whose `when` was narrowed (models/lifecycle.py `Tell.formerly`): asked for only where the
 # two conditions differ. Histories recorded before `engine-2026-12` ask for it on its own.
 TELL_NARROWED = "tell-narrowed"
@@ -42,8 +61,16 @@ TELL_NARROWED = "tell-narrowed"
 # replays with that engine's list; one recorded before any still asks for each patch where it did.
 # Each list is closed: a new patch is asked for on its own (`workflow.patched`), and folding it in
 # takes a new engine id, first here, whose list extends the one before it.
-ENGINE_2026_11 = frozenset({"bounded-creation-wait", "ui-post-and-role-attributes", "search-attributes-on-change",
-                            "tell-related-records", "notices-by-relay", "deliveries-beside-deadlines"})
+ENGINE_2026_11 = frozenset(
+    {
+        "bounded-creation-wait",
+        "ui-post-and-role-attributes",
+        "search-attributes-on-change",
+        "tell-related-records",
+        "notices-by-relay",
+        "deliveries-beside-deadlines",
+    }
+)
 ENGINES: tuple[tuple[str, frozenset[str]], ...] = (
     ("engine-2026-12", ENGINE_2026_11 | {TELL_NARROWED}),
     ("engine-2026-11", ENGINE_2026_11),
@@ -52,111 +79,25 @@ ENGINE = ENGINES[0][0]
 
 # What a validator rehearses past acts with, having no register to read the profile from.
 DEFAULT_PERIODS = Profile().periods()
+# An act waits for the register however long it is away: failing the update would fix its
+# outcome for that update id, so a client's retry with the same Idempotency-Key could never
+# succeed. The API answers 503 after its own timeout; the retry re-attaches to the update.
 REGISTER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
 
 def invalid(errors: list[dict[str, Any]]) -> ApplicationError:
-    fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in errors)
-    return ApplicationError(f"Invalid input: {fields}", {"status": 422, "errors": errors}, type=INVALID, non_retryable=True)
+    return application_error(InvalidInput(errors))
 
 
-def refused(refusal: Refusal, allowed: list[str]) -> ApplicationError:
-    return ApplicationError(
-        refusal.detail,
-        {"status": refusal.status, "article": refusal.article, "state": refusal.state, "allowed_acts": allowed},
-        type=REFUSED,
-        non_retryable=True,
-    )
-
-
-def parse_body(act: Act, body: dict[str, Any]) -> ActBody:
-    try:
-        return act.body.model_validate(body)
-    except ValidationError as exc:
-        raise invalid(
-            [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
-        ) from None
-
-
-def check_dates(body: ActBody, today: date, last: date | None) -> None:
-    """API.md: an act's dates are never in the future, never before the record's last act."""
-    errors = []
-    for name, value in body:
-        if isinstance(value, date) and not hasattr(value, "hour"):
-            if value > today:
-                errors.append({"loc": [name], "msg": f"{value} is in the future", "type": "date_in_future"})
-            if name == "effective_date" and last and value < last:
-                errors.append({"loc": [name], "msg": f"{value} is before the record's last act ({last})",
-                               "type": "date_before_last_act"})
-    if errors:
-        raise invalid(errors)
-
-
-def with_facts(case: Case, facts: dict[str, Any]) -> Case:
-    """The case as an act sees it: the record with the register's current facts."""
-    facts = {k: v for k, v in facts.items() if k in case.lifecycle.facts}
-    if all(getattr(case.record, k) == v for k, v in facts.items()):
-        return case
-    return Case(case.lifecycle, case.record.model_copy(update=facts))
-
-
-def check_act(case: Case, act: Act, party: Party, body: dict[str, Any], created: bool, today: date) -> ActBody:
-    """Everything that decides whether an act may happen now on the case: the party, the state
-    and the rules (the declaration), the body and its dates. Raises ApplicationError. One check
-    for the workflow's validators and handlers and the import's rehearsal (onboarding/)."""
-    first = act.creates and not created
-    if not first:
-        if not created:
-            raise refused(Refusal("The record is not created yet", act.article, "none"), [])
-        refusal = case.decide(act.name, [party])
-        if refusal is not None:
-            raise refused(refusal, case.allowed([party]))
-    elif act.party not in (party, Party.EITHER):
-        raise refused(Refusal(f"'{act.name}' belongs to {act.party.value}", act.article, "none", 403), [])
-    parsed = parse_body(act, body)
-    check_dates(parsed, today, None if first else case.record.last_effective_date)
-    refusal = case.body_refusal(act.name, parsed)
-    if refusal is not None:
-        raise refused(refusal, case.allowed([party]))
-    return parsed
-
-
-def apply_act(case: Case, act: Act, body: ActBody, ctx: Context, creating: bool) -> list[Any]:
-    """The act's effect on the record (the declaration's engine) and the record's bookkeeping;
-    returns the notices it causes. Raises Refusal."""
-    notices = case.perform(act.name, body, ctx, creating=creating)
-    record = case.record
-    if not act.automatic:  # the service's own acts do not constrain the callers' legal dates
-        record.last_effective_date = max(ctx.effective_date, record.last_effective_date or ctx.effective_date)
-    record.acts_count += 1
-    return notices
-
-
-def naming(error: ApplicationError, act: Act) -> ApplicationError:
-    """The refusal of one of several acts, naming the act (the import names the file's column)."""
-    if not (error.details and isinstance(error.details[0], dict)):
-        return error
-    return ApplicationError(error.message, {**error.details[0], "act": act.name}, type=error.type,
-                            non_retryable=error.non_retryable)
-
-
-def rehearse(case: Case, steps: list[tuple[Act, dict[str, Any], str]], created: bool, today: date, now: datetime,
-             periods: dict[str, timedelta]) -> None:
-    """Perform acts (act, body, act id) in order on a copy of a record, each by its own party,
-    with every check the workflow makes: a record's past acts are refused before anything is
-    recorded (the import's rows, onboarding/, and the validator of `record-past-acts`).
-    Raises ApplicationError naming the act refused."""
-    for act, body_input, act_id in steps:
-        try:
-            body = check_act(case, act, act.party, body_input, created, today)
-            ctx = Context(act.name, body.effective_date or today, now, periods, act_id=act_id)
-            apply_act(case, act, body, ctx, creating=act.creates and not created)
-        except Refusal as refusal:
-            raise naming(refused(refusal, case.allowed([act.party])), act) from None
-        except ApplicationError as error:
-            raise naming(error, act) from None
-        created = True
+def application_error(refusal: Refusal | InvalidInput) -> ApplicationError:
+    """The workflow's edge: a refusal of the law (workflows/checks.py) as the update's failure,
+    which the API maps onto its HTTP status. An update that raised anything else would fail the
+    workflow task and leave the workflow stuck, so every check's refusal passes through here."""
+    details = refusal_details(refusal)
+    if isinstance(refusal, InvalidInput):
+        return ApplicationError(refusal.message, details, type=INVALID, non_retryable=True)
+    return ApplicationError(refusal.detail, details, type=REFUSED, non_retryable=True)
 
 
 def update_description(act: Act) -> str:
@@ -173,8 +114,9 @@ def act_update(act: Act) -> Any:
         async with self.lock:
             body = self._check(act, request)  # again: an earlier act may have changed the state
             act_id = workflow.current_update_info().id  # type: ignore[union-attr]
-            return await self._perform(act, body, request.party, request.principal, act_id, request.facts,
-                                       request.profile)
+            return await self._perform(
+                act, body, request.party, request.principal, act_id, request.facts, request.profile
+            )
 
     def validate(self, request: ActRequest) -> None:  # type: ignore[no-untyped-def]
         self._check(act, request)
@@ -183,19 +125,6 @@ def act_update(act: Act) -> Any:
     update = workflow.update(name=act.name, description=update_description(act))(perform)
     update.validator(validate)
     return update
-
-
-def static_summary(kind: str, record: dict[str, Any]) -> str:
-    """The one line the Web UI lists a workflow by: what it is and which post. Ids and codes
-    only, never a name, so it says the same to an operator without the payload keys."""
-    if kind == "member":
-        return f"Member {record['id']} ({record['role']}) of post {record['post_id']}"
-    if kind == "post":
-        return (f"Post {record['id']} ({record['classification']}, {record['sending_state']} in "
-                f"{record['receiving_state']})")
-    if kind == "custody":
-        return f"Custody of post {record['post_id']} by {record['third_state']}"
-    return f"Consular relations {record['id']}"
 
 
 class LifecycleWorkflow:
@@ -247,14 +176,25 @@ class LifecycleWorkflow:
 
     def _check(self, act: Act, request: ActRequest) -> ActBody:
         """Everything that decides whether an act may happen now; raises ApplicationError."""
-        return check_act(with_facts(self.case, request.facts), act, request.party, request.body, self.created,
-                         workflow.now().date())
+        try:
+            return check_act(
+                with_facts(self.case, request.facts),
+                act,
+                request.party,
+                request.body,
+                self.created,
+                workflow.now().date(),
+            )
+        except (Refusal, InvalidInput) as refusal:
+            raise application_error(refusal) from None
 
     # ---- a record's past acts (the import) -----------------------------------------------
 
-    @workflow.update(name=PAST_ACTS_UPDATE,
-                     description="Acts performed before this register kept them (exequatur import): each by "
-                                 "its own party, in order, recorded in one transaction")
+    @workflow.update(
+        name=PAST_ACTS_UPDATE,
+        description="Acts performed before this register kept them (exequatur import): each by "
+        "its own party, in order, recorded in one transaction",
+    )
     async def record_past_acts(self, request: PastActs) -> ActOutcome:
         async with self.lock:
             return await self._perform_past(request)
@@ -264,16 +204,32 @@ class LifecycleWorkflow:
         # The profile is not read here, so its default periods stand in: they set dates, not
         # whether an act may happen; the handler checks each act again with the real ones.
         case = Case(self.LIFECYCLE, with_facts(self.case, request.facts).record.model_copy(deep=True))
-        rehearse(case, [(act, step.body, step.act_id) for act, step in self._past_steps(request)], self.created,
-                 workflow.now().date(), workflow.now(), DEFAULT_PERIODS)
+        try:
+            rehearse(
+                case,
+                [(act, step.body, step.act_id) for act, step in self._past_steps(request)],
+                self.created,
+                workflow.now().date(),
+                workflow.now(),
+                DEFAULT_PERIODS,
+            )
+        except (Refusal, InvalidInput) as refusal:
+            raise application_error(refusal) from None
 
     def _past_steps(self, request: PastActs) -> list[tuple[Act, Any]]:
         steps = []
         for step in request.acts:
             act = self.LIFECYCLE.act(step.act)
             if act is None or act.automatic:
-                raise refused(Refusal(f"No act '{step.act}' a party performs in the {self.LIFECYCLE.name} lifecycle",
-                                      "", str(self.record.state), 404), [])
+                raise application_error(
+                    Refusal(
+                        f"No act '{step.act}' a party performs in the {self.LIFECYCLE.name} lifecycle",
+                        "",
+                        str(self.record.state),
+                        404,
+                        allowed_acts=[],
+                    )
+                )
             steps.append((act, step))
         if len({step.act_id for step in request.acts}) < len(request.acts):
             raise invalid([{"loc": ["acts"], "msg": "two acts share an act_id", "type": "duplicate_act_id"}])
@@ -286,34 +242,58 @@ class LifecycleWorkflow:
         done: list[tuple[Act, ActEntry, Any]] = []
         try:
             for act, step in steps:
-                body = check_act(with_facts(self.case, request.facts), act, act.party, step.body, created,
-                                 workflow.now().date())
-                entry = self._apply(act, body, act.party, request.principal, step.act_id, request.facts, periods,
-                                    creating=act.creates and not created)
+                body = check_act(
+                    with_facts(self.case, request.facts), act, act.party, step.body, created, workflow.now().date()
+                )
+                entry = self._apply(
+                    act,
+                    body,
+                    act.party,
+                    request.principal,
+                    step.act_id,
+                    request.facts,
+                    periods,
+                    creating=act.creates and not created,
+                )
                 created = True
                 done.append((act, entry, self.record.model_copy(deep=True)))
             await workflow.execute_local_activity(
-                record_acts, [entry for _, entry, _ in done], start_to_close_timeout=timedelta(seconds=15),
-                retry_policy=REGISTER_RETRY, summary=f"Register: {len(done)} past acts (import)",
+                record_acts,
+                [entry for _, entry, _ in done],
+                start_to_close_timeout=timedelta(seconds=15),
+                retry_policy=REGISTER_RETRY,
+                summary=f"Register: {len(done)} past acts (import)",
             )
         except Exception as exc:
             failing = steps[len(done)][0] if len(done) < len(steps) else None  # None: the register write
-            error = self._undo(before, exc, failing, failing.party if failing else Party.SS)
-            raise (naming(error, failing) if failing and isinstance(error, ApplicationError) else error) from None
+            if failing is not None and isinstance(exc, (Refusal, InvalidInput)):
+                exc = naming(exc, failing)
+            raise self._undo(before, exc, failing, failing.party if failing else Party.SS) from None
         self.created = True  # only now: the lifecycle's loop waits for a recorded creation
         for act, entry, after in done:
             await self._after(act, entry, after)
         return self._answer()
 
-    async def _perform(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str,
-                       facts: dict[str, Any] | None = None, profile: Profile | None = None) -> ActOutcome:
+    async def _perform(
+        self,
+        act: Act,
+        body: ActBody,
+        party: Party,
+        principal: str,
+        act_id: str,
+        facts: dict[str, Any] | None = None,
+        profile: Profile | None = None,
+    ) -> ActOutcome:
         periods = await self._periods(bool(act.periods), profile)
         before = self.record.model_copy(deep=True)
         try:
-            entry = self._apply(act, body, party, principal, act_id, facts or {}, periods,
-                                creating=act.creates and not self.created)
+            entry = self._apply(
+                act, body, party, principal, act_id, facts or {}, periods, creating=act.creates and not self.created
+            )
             await workflow.execute_local_activity(
-                record_act, entry, start_to_close_timeout=timedelta(seconds=15),
+                record_act,
+                entry,
+                start_to_close_timeout=timedelta(seconds=15),
                 retry_policy=REGISTER_RETRY,
                 summary=f"Register: {act.name} ({act.article})",
             )
@@ -332,16 +312,31 @@ class LifecycleWorkflow:
             return profile.periods()
         try:
             profile: Profile = await workflow.execute_local_activity(
-                read_profile, self.record.receiving_state, start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=REGISTER_RETRY, summary="Read the receiving State's profile",
+                read_profile,
+                self.record.receiving_state,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=REGISTER_RETRY,
+                summary="Read the receiving State's profile",
             )
         except ActivityError:
-            raise ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
-                                   {"status": 503}, type=REGISTER_UNAVAILABLE) from None
+            raise ApplicationError(
+                "The register is unavailable; retry with the same Idempotency-Key",
+                {"status": 503},
+                type=REGISTER_UNAVAILABLE,
+            ) from None
         return profile.periods()
 
-    def _apply(self, act: Act, body: ActBody, party: Party, principal: str, act_id: str, facts: dict[str, Any],
-               periods: dict[str, timedelta], creating: bool) -> ActEntry:
+    def _apply(
+        self,
+        act: Act,
+        body: ActBody,
+        party: Party,
+        principal: str,
+        act_id: str,
+        facts: dict[str, Any],
+        periods: dict[str, timedelta],
+        creating: bool,
+    ) -> ActEntry:
         """Apply the act to the record in memory: the register's entry to write. Raises Refusal."""
         record = self.record
         effective = body.effective_date or workflow.now().date()
@@ -351,34 +346,56 @@ class LifecycleWorkflow:
         ctx = Context(act.name, effective, workflow.now(), periods, act_id=act_id)
         notices = apply_act(self.case, act, body, ctx, creating=creating)
         return ActEntry(
-            act_id=act_id, kind=self.LIFECYCLE.name, record_id=record.id,
-            act=act.name, party=party.value, principal=principal, article=act.article,
-            effective_date=effective, recorded_at=workflow.now(),
+            act_id=act_id,
+            kind=self.LIFECYCLE.name,
+            record_id=record.id,
+            act=act.name,
+            party=party.value,
+            principal=principal,
+            article=act.article,
+            effective_date=effective,
+            recorded_at=workflow.now(),
             body=body.model_dump(mode="json", exclude_none=True),
-            document=record.model_dump(mode="json", by_alias=True), notices=notices,
+            document=record.model_dump(mode="json", by_alias=True),
+            notices=notices,
         )
 
     def _undo(self, before: Any, exc: Exception, act: Act | None, party: Party) -> BaseException:
         """Nothing half-applied: the record as before the act(s), and what to answer instead."""
         self.case.record = before  # the act is not in the register
         if isinstance(exc, Refusal):
-            return refused(exc, self.case.allowed([party]))
-        if isinstance(exc, ApplicationError):  # a refusal of one of a record's past acts
-            return exc
-        if isinstance(exc, ActivityError) and isinstance(exc.cause, ApplicationError) \
-                and exc.cause.type == REGISTER_REFUSED:  # the register's own check as it records (VCCR 20)
+            return application_error(refuse(exc, self.case, party))
+        if isinstance(exc, InvalidInput):  # a refusal of one of a record's past acts
+            return application_error(exc)
+        if (
+            isinstance(exc, ActivityError)
+            and isinstance(exc.cause, ApplicationError)
+            and exc.cause.type == REGISTER_REFUSED
+        ):  # the register's own check as it records (VCCR 20)
             details = exc.cause.details[0]
-            return refused(Refusal(exc.cause.message, details["article"], details["state"], details["status"]),
-                           self.case.allowed([party]))
+            return application_error(
+                refuse(
+                    Refusal(exc.cause.message, details["article"], details["state"], details["status"]),
+                    self.case,
+                    party,
+                )
+            )
         if isinstance(exc, ActivityError):
-            return ApplicationError("The register is unavailable; retry with the same Idempotency-Key",
-                                    {"status": 503}, type=REGISTER_UNAVAILABLE)
+            return ApplicationError(
+                "The register is unavailable; retry with the same Idempotency-Key",
+                {"status": 503},
+                type=REGISTER_UNAVAILABLE,
+            )
         if act is not None and act.automatic:
             return exc  # a defect: the task retries until a fixed build runs it
         # A defect in an act's effect must not leave the workflow stuck (STYLE.md): refuse it.
         workflow.logger.error("act failed", extra={"act": act.name if act else None, "error": repr(exc)})
-        return ApplicationError(f"The act could not be applied ({type(exc).__name__})",
-                                {"status": 500}, type="ActFailed", non_retryable=True)
+        return ApplicationError(
+            f"The act could not be applied ({type(exc).__name__})",
+            {"status": 500},
+            type="ActFailed",
+            non_retryable=True,
+        )
 
     async def _after(self, act: Act, entry: ActEntry, record: Any) -> None:
         """What follows an act in the register, from the record as the act left it: the records
@@ -399,8 +416,13 @@ class LifecycleWorkflow:
     def _answer(self, entry: ActEntry | None = None) -> ActOutcome:
         """What the caller learns: with the act's entry, the record as the register now holds it
         and the act as it is listed, so the API need not read them back."""
-        return ActOutcome(record_id=self.record.id, state=str(self.record.state), record_seq=self.record.acts_count,
-                          document=entry.document if entry else None, act=ListedAct.of(entry) if entry else None)
+        return ActOutcome(
+            record_id=self.record.id,
+            state=str(self.record.state),
+            record_seq=self.record.acts_count,
+            document=entry.document if entry else None,
+            act=ListedAct.of(entry) if entry else None,
+        )
 
     def _tells(self, tell: Tell, record: Any) -> bool:
         if tell.when(record):
@@ -413,8 +435,10 @@ class LifecycleWorkflow:
         history, so a crash midway resumes with the rest and sends nothing twice."""
         if tell.related is not None:
             found: RelatedIds = await workflow.execute_activity(
-                related_records, RelatedQuery(kind=tell.kind, filters=tell.related(record)),
-                start_to_close_timeout=timedelta(seconds=60), retry_policy=REGISTER_RETRY,
+                related_records,
+                RelatedQuery(kind=tell.kind, filters=tell.related(record)),
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=REGISTER_RETRY,
                 summary=f"Records that answer to {tell.act}",
             )
             ids = found.ids
@@ -434,10 +458,13 @@ class LifecycleWorkflow:
         """Start a new record's lifecycle (e.g. a custody handover, 27(1)(b)); it records its
         own creation and outlives this workflow."""
         child = start.record(record).model_dump(mode="json", by_alias=True)
+        kind = KINDS[start.kind]
         await workflow.start_child_workflow(
-            WORKFLOW_NAMES[start.kind], StartInput(record=child, open_itself=True),
-            id=f"{start.kind}-{child['id']}", parent_close_policy=ParentClosePolicy.ABANDON,  # type: ignore[attr-defined]
-            static_summary=static_summary(start.kind, child),
+            kind.workflow,
+            StartInput(record=child, open_itself=True),
+            id=kind.workflow_id(child["id"]),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=kind.summary(child),
         )
 
     @workflow.signal(name="automatic-act")
@@ -478,14 +505,16 @@ class LifecycleWorkflow:
         if self.open_itself and not self.created:
             creation = self.LIFECYCLE.creation
             async with self.lock:
-                await self._perform(creation, creation.body(), creation.party, "service",
-                                    f"{self.record.id}:{creation.name}")
+                await self._perform(
+                    creation, creation.body(), creation.party, "service", f"{self.record.id}:{creation.name}"
+                )
         if self._patched("bounded-creation-wait"):
             try:
                 # A creation refused by its validator leaves nothing to wait for.
-                await workflow.wait_condition(lambda: self.created, timeout=timedelta(minutes=10),
-                                              timeout_summary="Waiting for the creating act")
-            except asyncio.TimeoutError:
+                await workflow.wait_condition(
+                    lambda: self.created, timeout=timedelta(minutes=10), timeout_summary="Waiting for the creating act"
+                )
+            except TimeoutError:
                 return
         else:
             await workflow.wait_condition(lambda: self.created)
@@ -495,10 +524,11 @@ class LifecycleWorkflow:
             if deadline is not None and deadline > workflow.now():
                 try:
                     await workflow.wait_condition(
-                        lambda: self.wake or self._delivery_ready(), timeout=deadline - workflow.now(),
+                        lambda: self.wake or self._delivery_ready(),
+                        timeout=deadline - workflow.now(),
                         timeout_summary=f"{timer.label}, {timer.article}, ends {deadline:%Y-%m-%d %H:%M} UTC",
                     )
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             elif deadline is None:
                 await workflow.wait_condition(lambda: self.wake or self._delivery_ready())
@@ -518,8 +548,9 @@ class LifecycleWorkflow:
                     return
             if workflow.info().is_continue_as_new_suggested():
                 await workflow.wait_condition(lambda: workflow.all_handlers_finished() and self._quiet())
-                workflow.continue_as_new(StartInput(record=self.record_query(), created=True,
-                                                    deliveries_due=self.deliveries_due))
+                workflow.continue_as_new(
+                    StartInput(record=self.record_query(), created=True, deliveries_due=self.deliveries_due)
+                )
 
     def _delivery_ready(self) -> bool:
         return self.deliveries_due and (self.delivering is None or self.delivering.done())
@@ -530,10 +561,13 @@ class LifecycleWorkflow:
     async def _deliver(self) -> None:
         self.deliveries_due = False
         result: DeliveryResult = await workflow.execute_activity(
-            deliver_notifications, self.record.id, start_to_close_timeout=timedelta(seconds=60),
+            deliver_notifications,
+            self.record.id,
+            start_to_close_timeout=timedelta(seconds=60),
             # A short heartbeat timeout: after a worker dies mid-delivery, another retries within
             # seconds (the activity heartbeats while a receiver holds the call).
-            heartbeat_timeout=timedelta(seconds=4), retry_policy=DELIVERY_RETRY,
+            heartbeat_timeout=timedelta(seconds=4),
+            retry_policy=DELIVERY_RETRY,
             summary="Deliver notifications (VCCR 14, 24)",
         )
         reports = dict(self.LIFECYCLE.reports)

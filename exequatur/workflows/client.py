@@ -16,19 +16,16 @@ from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
+from exequatur.models.kinds import KINDS
+from exequatur.models.messages import ActOutcome, ActRequest, PastActs, StartInput
 from exequatur.models.profile import Profile
 from exequatur.models.relations import relations_id
 from exequatur.register import queries
-from exequatur.workflows.base import static_summary
-from exequatur.workflows.lifecycles import CustodyWorkflow, MemberWorkflow, PostWorkflow, RelationsWorkflow
-from exequatur.workflows.messages import ActOutcome, ActRequest, PastActs, StartInput
-
-WORKFLOWS: dict[str, Any] = {"relations": RelationsWorkflow, "post": PostWorkflow, "member": MemberWorkflow,
-                             "custody": CustodyWorkflow}
+from exequatur.workflows.lifecycles import WORKFLOWS
 
 
 def workflow_id(kind: str, record_id: str) -> str:
-    return f"{kind}-{record_id}"
+    return KINDS[kind].workflow_id(record_id)
 
 
 def derived_id(principal_name: str, scope: str, key: str | None) -> str:
@@ -52,35 +49,55 @@ def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, 
     SS's other open posts (27(2)(a))."""
     if kind in ("relations", "custody"):
         return {}
-    relations = queries.get_record(engine, relations_id(record["sending_state"], record["receiving_state"]),
-                                   "relations") or {}
-    found: dict[str, Any] = {"ss_diplomatic_mission": record["sending_state"] in relations.get("diplomatic_missions", [])}
+    relations = (
+        queries.get_record(engine, relations_id(record["sending_state"], record["receiving_state"]), "relations") or {}
+    )
+    found: dict[str, Any] = {
+        "ss_diplomatic_mission": record["sending_state"] in relations.get("diplomatic_missions", [])
+    }
     if kind == "post":
         profile = Profile.model_validate(queries.get_profile(engine, record["receiving_state"]) or {})
         found["acting_heads_need_consent"] = profile.acting_heads_need_consent
         found["relations_severed"] = relations.get("state") == "severed"
-        others = queries.list_records(engine, "post", sending_state=record["sending_state"],
-                                      receiving_state=record["receiving_state"], state="open")
+        others = queries.list_records(
+            engine,
+            "post",
+            sending_state=record["sending_state"],
+            receiving_state=record["receiving_state"],
+            state="open",
+        )
         found["ss_open_posts"] = [p["id"] for p in others if p["id"] != record["id"]]
     return found
 
 
-async def create(client: Client, task_queue: str, kind: str, record: dict[str, Any], act_name: str,
-                 request: ActRequest | PastActs, update_id: str, created: bool = False) -> ActOutcome:
+async def create(
+    client: Client,
+    task_queue: str,
+    kind: str,
+    record: dict[str, Any],
+    act_name: str,
+    request: ActRequest | PastActs,
+    update_id: str,
+    created: bool = False,
+) -> ActOutcome:
     """The creating act as an update-with-start: the workflow starts unless it runs already, and
     the update id makes a retry attach to the first attempt."""
     start = WithStartWorkflowOperation(
-        WORKFLOWS[kind].run, StartInput(record=record, created=created),
-        id=workflow_id(kind, record["id"]), task_queue=task_queue,
+        WORKFLOWS[kind].run,
+        StartInput(record=record, created=created),
+        id=workflow_id(kind, record["id"]),
+        task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        static_summary=static_summary(kind, record),
+        static_summary=KINDS[kind].summary(record),
     )
     return await client.execute_update_with_start_workflow(  # type: ignore[no-any-return]
-        act_name, request, start_workflow_operation=start, id=update_id, result_type=ActOutcome)
+        act_name, request, start_workflow_operation=start, id=update_id, result_type=ActOutcome
+    )
 
 
-async def perform(client: Client, kind: str, record_id: str, act_name: str, request: ActRequest | PastActs,
-                  update_id: str) -> ActOutcome:
+async def perform(
+    client: Client, kind: str, record_id: str, act_name: str, request: ActRequest | PastActs, update_id: str
+) -> ActOutcome:
     """Any other act: an Update of the record's workflow, whose validator asks the declaration."""
     handle = client.get_workflow_handle(workflow_id(kind, record_id))
     return await handle.execute_update(act_name, request, id=update_id, result_type=ActOutcome)
@@ -88,12 +105,20 @@ async def perform(client: Client, kind: str, record_id: str, act_name: str, requ
 
 def refusal_details(cause: BaseException | None) -> dict[str, Any] | None:
     """What a workflow's refusal says (status, article, state, allowed acts, bad fields), or None
-    for anything else. Field paths are joined (`person.full_name`)."""
+    for anything else."""
     if not (isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict)):
         return None
-    details = dict(cause.details[0])
+    return as_caller_sees_it(cause.details[0])
+
+
+def as_caller_sees_it(details: dict[str, Any]) -> dict[str, Any]:
+    """A refusal's details (workflows/checks.py `refusal_details`) as a caller reads them: field
+    paths joined (`person.full_name`)."""
+    details = dict(details)
     details["status"] = int(details.get("status", 409))
     if "errors" in details:
-        details["errors"] = [{"field": ".".join(map(str, e["loc"])) or "body", "msg": e["msg"], "type": e["type"]}
-                             for e in details["errors"]]
+        details["errors"] = [
+            {"field": ".".join(map(str, e["loc"])) or "body", "msg": e["msg"], "type": e["type"]}
+            for e in details["errors"]
+        ]
     return details

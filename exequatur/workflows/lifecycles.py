@@ -1,4 +1,5 @@
-"""The three lifecycle workflows: each binds one declaration of models/ to the engine.
+"""The lifecycle workflows: each binds one declaration of models/ to the engine, under the
+workflow type the registry names (models/kinds.py).
 
 The classes look alike on purpose: the SDK wants `@workflow.init` and `@workflow.run` on
 each class itself, and refuses classes made by a factory (local classes).
@@ -10,14 +11,15 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from exequatur.models.custody import CUSTODY
+    from exequatur.models.kinds import KINDS
     from exequatur.models.member import MEMBER
+    from exequatur.models.messages import StartInput
     from exequatur.models.post import POST
     from exequatur.models.relations import RELATIONS
     from exequatur.workflows.base import LifecycleWorkflow
-    from exequatur.workflows.messages import StartInput
 
 
-@workflow.defn(name="Relations")
+@workflow.defn(name=KINDS["relations"].workflow)
 class RelationsWorkflow(LifecycleWorkflow):
     """Consular relations between two States (VCCR Art. 2); id `relations-AAA-BBB`."""
 
@@ -32,7 +34,7 @@ class RelationsWorkflow(LifecycleWorkflow):
         await self._live()
 
 
-@workflow.defn(name="Post")
+@workflow.defn(name=KINDS["post"].workflow)
 class PostWorkflow(LifecycleWorkflow):
     """A consular post from the request for consent (VCCR Art. 4) on; id `post-<id>`."""
 
@@ -47,7 +49,7 @@ class PostWorkflow(LifecycleWorkflow):
         await self._live()
 
 
-@workflow.defn(name="Member")
+@workflow.defn(name=KINDS["member"].workflow)
 class MemberWorkflow(LifecycleWorkflow):
     """One member's tenure, appointment to departure (VCCR Arts. 10-26, 53); id `member-<id>`."""
 
@@ -62,7 +64,7 @@ class MemberWorkflow(LifecycleWorkflow):
         await self._live()
 
 
-@workflow.defn(name="Custody")
+@workflow.defn(name=KINDS["custody"].workflow)
 class CustodyWorkflow(LifecycleWorkflow):
     """A third State's custody of a closed post (VCCR 27(1)(b)), proposal to handover; started
     by the post, id `custody-<post id>-C<n>`."""
@@ -76,3 +78,10 @@ class CustodyWorkflow(LifecycleWorkflow):
     @workflow.run
     async def run(self, start: StartInput) -> None:
         await self._live()
+
+
+# Every kind's workflow class, by kind: the worker registers them, the client starts them.
+WORKFLOWS: dict[str, type[LifecycleWorkflow]] = {
+    cls.LIFECYCLE.name: cls for cls in (RelationsWorkflow, PostWorkflow, MemberWorkflow, CustodyWorkflow)
+}
+assert set(WORKFLOWS) == set(KINDS), "every kind of models/kinds.py has its workflow class here"

@@ -21,5 +21,8 @@ def dev_server_args() -> list[str]:
     kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime"}
     args = []
     for key in ALL:
-        args += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+        args += [
+            "--search-attribute",
+            f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}",
+        ]
     return args

@@ -13,10 +13,12 @@ if not url:
 
 connectable = context.config.attributes.get("connection") or create_engine(url)
 
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
+
 
 if hasattr(connectable, "connect") and not hasattr(connectable, "execute"):
     with connectable.connect() as connection:

@@ -25,10 +25,16 @@ def upgrade() -> None:
         batch.add_column(sa.Column("reported_at", sa.DateTime(timezone=True)))
         batch.create_index("ix_notifications_pending", ["delivered_at", "created_at"])
     # Notices delivered before this revision were reported by the delivery activity.
-    notifications = sa.table("notifications", sa.column("delivered_at", sa.DateTime(timezone=True)),
-                             sa.column("reported_at", sa.DateTime(timezone=True)))
-    op.execute(notifications.update().where(notifications.c.delivered_at.is_not(None))
-               .values(reported_at=notifications.c.delivered_at))
+    notifications = sa.table(
+        "notifications",
+        sa.column("delivered_at", sa.DateTime(timezone=True)),
+        sa.column("reported_at", sa.DateTime(timezone=True)),
+    )
+    op.execute(
+        notifications.update()
+        .where(notifications.c.delivered_at.is_not(None))
+        .values(reported_at=notifications.c.delivered_at)
+    )
 
 
 def downgrade() -> None:

@@ -1,14 +1,58 @@
-"""The inputs and results of every workflow, update and query (pydantic data converter)."""
+"""The records workflows exchange: the inputs and results of every workflow, update, signal,
+query and activity (pydantic data converter), and the register's entry of an act."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from exequatur.models.common import Party
+from exequatur.models.common import Notice, Party
 from exequatur.models.profile import Profile
-from exequatur.register.queries import ListedAct
+
+
+class ActEntry(BaseModel):
+    """One accepted act and the record as it left it."""
+
+    act_id: str
+    kind: str
+    record_id: str
+    act: str
+    party: str
+    principal: str
+    article: str
+    effective_date: date
+    recorded_at: datetime
+    body: dict[str, Any]
+    document: dict[str, Any]
+    notices: list[Notice] = []
+
+
+class ListedAct(BaseModel):
+    """An act as a record's answer lists it (`acts_of`): what, by whom, under which article,
+    the state it left the record in, and when."""
+
+    act: str
+    party: str
+    principal: str
+    state_code: str
+    article: str
+    effective_date: date
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, entry: ActEntry) -> ListedAct:
+        """The entry as `acts_of` will list it once recorded."""
+        return cls(
+            act=entry.act,
+            party=entry.party,
+            principal=entry.principal,
+            state_code=str(entry.document["state"]),
+            article=entry.article,
+            effective_date=entry.effective_date,
+            recorded_at=entry.recorded_at,
+        )
 
 
 class StartInput(BaseModel):
@@ -78,3 +122,25 @@ class ActOutcome(BaseModel):
 REFUSED = "ActRefused"  # the status it carries (403, 404, 409), with article and state
 INVALID = "InvalidInput"  # 422, with the fields
 REGISTER_UNAVAILABLE = "RegisterUnavailable"  # 503, retry with the same Idempotency-Key
+
+
+# ---- activities ----------------------------------------------------------------------
+
+
+class RelatedQuery(BaseModel):
+    kind: str
+    filters: dict[str, str | list[str]]
+
+
+class RelatedIds(BaseModel):
+    ids: list[str]
+
+
+class Delivered(BaseModel):
+    id: str
+    recipient: str
+    delivered_at: datetime
+
+
+class DeliveryResult(BaseModel):
+    delivered: list[Delivered]

@@ -1,0 +1,87 @@
+"""Members of a consular post (VCCR Arts. 10-26, 53): appointed, read, their acts, and the
+status certificate (Samoa Act s.21)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from exequatur.api import openapi
+from exequatur.api.acts import act_routes
+from exequatur.api.auth import parties_of
+from exequatur.api.dependencies import Caller, IdempotencyKey, Services
+from exequatur.api.problems import Problem
+from exequatur.api.service import _appointment_reads, derived_id, not_before
+from exequatur.models.common import Party
+from exequatur.models.member import Appointment, Member, StatusCertificate, appointment_refusal, certificate, new_member
+from exequatur.models.post import Post
+from exequatur.models.profile import Profile
+from exequatur.register import queries
+from exequatur.workflows import client as acts_client
+
+router = APIRouter()
+
+
+@router.post(
+    "/v1/posts/{post_id}/members",
+    status_code=201,
+    tags=["members"],
+    responses=openapi.problem_responses(401, 403, 404, 409, 422, 503),
+)
+async def appoint_member(
+    principal: Caller, service: Services, post_id: str, body: Appointment, idempotency_key: IdempotencyKey = None
+) -> dict[str, Any]:
+    """The sending State appoints a head of post or a member of the staff (VCCR 10, 11, 19)."""
+    update_id = derived_id(principal, f"posts/{post_id}/members", idempotency_key)
+    reads = await service.db(_appointment_reads, principal, post_id, update_id if idempotency_key else None)
+    post = service.visible(principal, "post", post_id, reads.post)
+    if Party.SS not in parties_of(principal, post):
+        raise Problem(
+            403, "Members are appointed by the sending State (VCCR 10(1), 19(1))", article="VCCR 10(1), 19(1)"
+        )
+    if reads.prior:
+        return await service.view(principal, "member", reads.prior["document"])
+    post_record = Post.model_validate({**post, **reads.post_facts})
+    not_before(body, post_record.established_on, "the post's establishment")
+    profile = Profile.model_validate(reads.profile or {})
+    refusal = appointment_refusal(post_record, profile, reads.active, body)
+    if refusal:
+        raise Problem(409, refusal.detail, article=refusal.article, state=refusal.state)
+    member_id = acts_client.new_member_id(update_id)
+    record = new_member(member_id, post_record, profile, body)
+    return await service.create(
+        principal,
+        "member",
+        record.model_dump(mode="json", by_alias=True),
+        body,
+        Party.SS,
+        update_id,
+        facts=reads.member_facts,
+    )
+
+
+@router.get("/v1/posts/{post_id}/members", tags=["members"])
+async def list_members(principal: Caller, service: Services, post_id: str) -> list[dict[str, Any]]:
+    """The members of a post, every tenure, as the register holds them."""
+    await service.load(principal, "post", post_id)
+    return await service.db(queries.list_records, "member", post_id=post_id)  # type: ignore[no-any-return]
+
+
+@router.get("/v1/members/{record_id}", tags=["members"])
+async def get_member(principal: Caller, service: Services, record_id: str) -> dict[str, Any]:
+    return await service.load_view(principal, "member", record_id)
+
+
+@router.get("/v1/members/{record_id}/status", tags=["members"])
+async def status_certificate(
+    principal: Caller, service: Services, record_id: str, on: date = Query(...)
+) -> StatusCertificate:
+    """The status certificate (Samoa Act s.21): whether privileges applied on a date, from
+    which act and article they began and ended (VCCR 53)."""
+    member = Member.model_validate(await service.load(principal, "member", record_id))
+    return certificate(member, on)
+
+
+act_routes(router, "member")

@@ -1,0 +1,87 @@
+"""The one registry of the kinds of record: each kind's lifecycle declaration, the Temporal
+workflow that executes it, where the API serves it and the line the Web UI lists it by.
+
+Everything that goes from a kind to one of these reads it here: the worker and the client
+(workflow), the engine (a child's workflow and summary), the API and its OpenAPI document
+(paths), the relay (the deliveries a record records), the printouts and the metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from exequatur.models.custody import CUSTODY
+from exequatur.models.lifecycle import Lifecycle
+from exequatur.models.member import MEMBER
+from exequatur.models.post import POST
+from exequatur.models.profile import Profile
+from exequatur.models.relations import RELATIONS
+
+
+@dataclass(frozen=True)
+class Kind:
+    lifecycle: Lifecycle[Any]
+    # The Temporal workflow type. Recorded histories name it: never rename one.
+    workflow: str
+    # The API serves a record at /v1/<collection>/{id} and its acts at .../acts/<act>.
+    collection: str
+    # The route whose POST performs the creating act (None: the service creates the record).
+    creation_route: str | None
+    # The one line the Web UI lists a workflow by: what it is and which post. Ids and codes
+    # only, never a name, so it says the same to an operator without the payload keys.
+    summary: Callable[[dict[str, Any]], str]
+
+    @property
+    def name(self) -> str:
+        return self.lifecycle.name
+
+    def workflow_id(self, record_id: str) -> str:
+        return f"{self.name}-{record_id}"
+
+    def path(self) -> str:
+        return f"/v1/{self.collection}/{{record_id}}"
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(RELATIONS, "Relations", "relations", "/v1/relations", lambda r: f"Consular relations {r['id']}"),
+        Kind(
+            POST,
+            "Post",
+            "posts",
+            "/v1/posts",
+            lambda r: f"Post {r['id']} ({r['classification']}, {r['sending_state']} in {r['receiving_state']})",
+        ),
+        Kind(
+            MEMBER,
+            "Member",
+            "members",
+            "/v1/posts/{post_id}/members",
+            lambda r: f"Member {r['id']} ({r['role']}) of post {r['post_id']}",
+        ),
+        # A third State's custody of a closed post (27(1)(b)): started by the post's workflow; its
+        # acts are asked for on the post (docs/api.md), its record read at /v1/custody/{id}.
+        Kind(CUSTODY, "Custody", "custody", None, lambda r: f"Custody of post {r['post_id']} by {r['third_state']}"),
+    )
+}
+LIFECYCLES: tuple[Lifecycle[Any], ...] = tuple(kind.lifecycle for kind in KINDS.values())
+
+
+def _check_periods() -> None:
+    """An act's effect reads the receiving State's periods by name (`Act.periods`): each name must
+    be a period of the profile, or the act would fail only when first performed."""
+    known = set(Profile().periods())
+    for lifecycle in LIFECYCLES:
+        for act in lifecycle.acts:
+            unknown = set(act.periods) - known
+            if unknown:
+                raise ValueError(
+                    f"{lifecycle.name} act '{act.name}' reads periods the profile does not have: "
+                    f"{sorted(unknown)} (models/profile.py `Profile.periods`)"
+                )
+
+
+_check_periods()
