@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install debian-tools run test histories bench screenshots clean
+.PHONY: install debian-tools lint run test histories bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,15 @@ debian-tools:
 	      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$package >/dev/null; }; } \
 	    || { echo "install Debian's $$package package"; exit 1; }; }; done
 
-## The whole suite against real servers (dev server, worker, HTTP, register)
-test: install debian-tools
+## Lint, format and types of the package, then the whole suite against real servers (dev server, worker, HTTP, register)
+test: install debian-tools lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## ruff (lint and format) and mypy on exequatur/, configured in pyproject.toml
+lint: install
+	$(BIN)/ruff check exequatur
+	$(BIN)/ruff format --check exequatur
+	$(BIN)/mypy
 
 ## Re-record tests/histories/*.json from the scenario tests (then review and commit them)
 histories: install

@@ -8,7 +8,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 
-from exequatur.activities.register import _engine
+from exequatur.register.db import register_engine
 from exequatur.models.common import Party
 from exequatur.onboarding import example_corps, import_corps
 from exequatur.onboarding.importer import MEMBER_ACTS
@@ -19,7 +19,7 @@ from exequatur.models.messages import PAST_ACTS_UPDATE, PastAct, PastActs
 
 
 async def _acts(record_id: str) -> list[dict]:  # type: ignore[type-arg]
-    return queries.acts_of(_engine(), record_id)
+    return queries.acts_of(register_engine(), record_id)
 
 
 def _acts_and_updates(history) -> list[str]:  # type: ignore[no-untyped-def]
@@ -56,7 +56,7 @@ async def test_an_imported_row_is_one_update_and_each_act_its_own_register_entry
                                                   "admitted", "admitted", "admitted"]
 
     handle = env.client.get_workflow_handle(f"member-{head.record_id}")
-    assert await handle.query("record") == queries.get_record(_engine(), head.record_id)  # one truth
+    assert await handle.query("record") == queries.get_record(register_engine(), head.record_id)  # one truth
     events = _events(await handle.fetch_history())
     assert events.count("WORKFLOW_EXECUTION_UPDATE_ACCEPTED") == 1
     assert events.count("WORKFLOW_EXECUTION_UPDATE_COMPLETED") == 1
@@ -81,7 +81,7 @@ async def test_a_refused_act_among_past_acts_names_its_article_and_records_none(
     """VCCR 25(a) then 12: after the sending State notifies the end of functions, an exequatur
     cannot be granted; the first act is not recorded either, and the Update leaves no trace."""
     member_id = imported_staff
-    before = queries.acts_of(_engine(), member_id)
+    before = queries.acts_of(register_engine(), member_id)
     handle = env.client.get_workflow_handle(f"member-{member_id}")
     history_before = await handle.fetch_history()
 
@@ -103,7 +103,7 @@ async def test_a_refused_act_among_past_acts_names_its_article_and_records_none(
     assert details is not None and details["act"] == "notify-termination"
     assert details["errors"][0]["field"] == "effective_date"
 
-    assert queries.acts_of(_engine(), member_id) == before
+    assert queries.acts_of(register_engine(), member_id) == before
     assert (await handle.query("record"))["state"] == "admitted"
     # Rejected by the validator: no act, no Update in the history (at most a workflow task).
     assert _acts_and_updates(await handle.fetch_history()) == _acts_and_updates(history_before)
@@ -114,7 +114,7 @@ async def test_past_acts_are_each_performed_by_their_own_party(env, imported_sta
     workflow records each act as its declared party's (25(a) is the sending State's)."""
     member_id = imported_staff
     await _send(env, member_id, ("notify-termination", {"effective_date": "2024-01-10"}))
-    recorded = {e["act"]: (e["party"], e["article"]) for e in queries.acts_of(_engine(), member_id)}
+    recorded = {e["act"]: (e["party"], e["article"]) for e in queries.acts_of(register_engine(), member_id)}
     assert recorded["notify-termination"] == (Party.SS.value, "VCCR 25(a)")
     # Its departure period (53(3)) began on that date and has run out: the service's own act.
     assert recorded["departure-period-expired"] == (Party.RS.value, "VCCR 53(3)")

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from temporalio.api.enums.v1 import EventType
 
-from exequatur.activities.register import _engine
+from exequatur.register.db import register_engine
 from exequatur.register import queries
 from tests.helpers import Ministry, days_ago, provisionally_admitted_head
 from tests.test_api_scenarios import outbox, wait_for
@@ -22,7 +22,7 @@ async def test_the_relay_delivers_the_notices_and_the_head_records_art14(http, e
     member = await wait_for(lambda m: m["district_authorities_notified_at"], lambda: wsm.get(f"/v1/members/{mid}"))
 
     # The act records the delivery time the register kept for the notice.
-    [art14] = [n for n in queries.delivered(_engine(), mid) if n["recipient"] == "district-authorities"]
+    [art14] = [n for n in queries.delivered(register_engine(), mid) if n["recipient"] == "district-authorities"]
     assert datetime.fromisoformat(member["district_authorities_notified_at"]) == art14["delivered_at"]
     assert member["acts"][-1]["act"] == "district-authorities-notified"
     delivered = {n["act"]: n["recipient"] for n in outbox(mid).values()}

@@ -25,7 +25,7 @@ from exequatur.register import outbox, queries
 from exequatur.register.db import register_engine
 
 
-def _write_outbox(notice_id: str, document: dict) -> None:  # type: ignore[type-arg]
+def _write_outbox(notice_id: str, document: dict) -> None:
     outbox = get_settings().outbox_dir
     outbox.mkdir(parents=True, exist_ok=True)
     target = outbox / f"{notice_id}.json"
@@ -47,7 +47,7 @@ def _post_webhook(
     url: str,
     notice_id: str,
     document: dict,
-    secret: str | None,  # type: ignore[type-arg]
+    secret: str | None,
     renew: Callable[[], None] | None,
 ) -> None:
     # The id travels as a header too, so a receiver can drop a repeat after a crash; with a
@@ -88,7 +88,7 @@ def _renewing(renew: Callable[[], None] | None, every: float = 1.0) -> Iterator[
         thread.join()
 
 
-def deliver(row: dict, renew: Callable[[], None] | None = None) -> str:  # type: ignore[type-arg]
+def deliver(row: dict, renew: Callable[[], None] | None = None) -> str:
     """Deliver one queued notice: to the webhook when one is configured, else to the outbox
     folder. Returns the channel. `renew` is called every second while a receiver holds the call."""
     settings = get_settings()

@@ -62,7 +62,7 @@ def _act_route(router: APIRouter, kind: str, prefix: str, act: Act, via_post: bo
         await service.settle(post["id"], custody["id"])
         return await service.load_view(principal, "post", record_id)
 
-    endpoint.__annotations__["body"] = body_model | None  # type: ignore[operator]
+    endpoint.__annotations__["body"] = body_model | None
     router.post(
         f"{prefix}/acts/{act.name}",
         tags=[kind],

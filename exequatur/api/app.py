@@ -7,6 +7,7 @@ api/dependencies.py. The OpenAPI document at /docs lists each act with its party
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(migrate, settings.effective_database_url)
         if app.state.service.client is None:
             app.state.service.client = await Client.connect(**settings.client_options())

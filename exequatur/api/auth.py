@@ -75,7 +75,7 @@ def principal_of(tokens: list[TokenEntry], token: str) -> Principal:
     return found
 
 
-def parties_of(principal: Principal, record: dict) -> set[Party]:  # type: ignore[type-arg]
+def parties_of(principal: Principal, record: dict) -> set[Party]:
     """The parties the caller holds on a record: SS, RS, or either State of a relations pair."""
     if principal.state is None:
         return set()
@@ -91,7 +91,7 @@ def parties_of(principal: Principal, record: dict) -> set[Party]:  # type: ignor
     return parties
 
 
-def can_read(principal: Principal, record: dict) -> bool:  # type: ignore[type-arg]
+def can_read(principal: Principal, record: dict) -> bool:
     """SS and RS read their records; a third State proposed as custodian reads the post from the
     proposal on (27(1)(b)); auditors and admins read everything."""
     if principal.reads_everything or parties_of(principal, record):

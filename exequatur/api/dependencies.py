@@ -13,7 +13,8 @@ from exequatur.api.service import Service
 
 async def service(request: Request) -> Service:
     """On the event loop: FastAPI runs a plain function dependency in its thread pool."""
-    return request.app.state.service  # type: ignore[no-any-return]
+    shared: Service = request.app.state.service  # set by create_app
+    return shared
 
 
 Caller = Annotated[Principal, Depends(caller)]

@@ -8,6 +8,7 @@ however many posts and members the register holds, and no record is named.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Response
@@ -43,7 +44,7 @@ class NoticeBacklog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         pending = GaugeMetricFamily(
             "exequatur_notices_pending", "Notices queued and not yet delivered, by recipient", labels=["recipient"]
         )

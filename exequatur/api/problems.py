@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
@@ -72,7 +72,7 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, "An unexpected error occurred; it has been logged")
 
 
-def install(app) -> None:  # type: ignore[no-untyped-def]
+def install(app: FastAPI) -> None:
     app.add_exception_handler(Exception, on_unexpected)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(HTTPException, on_http)

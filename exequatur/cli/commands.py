@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Exequatur: consular posts and their members under the VCCR (1963).", no_args_is_help=True)
 
 
-def _exit(code: int = 0) -> None:
+def _exit(code: int = 0) -> NoReturn:
     # A process that used a Temporal client can abort at interpreter exit (sdk-python #300).
     sys.stdout.flush()
     sys.stderr.flush()
@@ -43,7 +43,6 @@ def get_settings() -> Settings:
     except ValidationError as error:
         typer.echo(explain(error), err=True)
         _exit(2)
-        raise  # unreachable: _exit does not return
 
 
 def _temporal_binary() -> str:
@@ -204,6 +203,7 @@ def api() -> None:
 def search_attributes() -> None:
     """Register the custom search attributes on the Temporal namespace (a real cluster; `run` does it
     for the dev server). Idempotent."""
+    from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
     from temporalio.client import Client
 
@@ -216,7 +216,11 @@ def search_attributes() -> None:
         existing = await client.operator_service.list_search_attributes(
             ListSearchAttributesRequest(namespace=settings.temporal_namespace)
         )
-        missing = {key.name: key.indexed_value_type for key in ALL if key.name not in existing.custom_attributes}
+        missing = {
+            key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+            for key in ALL
+            if key.name not in existing.custom_attributes
+        }
         if missing:
             await client.operator_service.add_search_attributes(
                 AddSearchAttributesRequest(namespace=settings.temporal_namespace, search_attributes=missing)
@@ -495,6 +499,7 @@ def import_corps(
     from rich.table import Table
     from temporalio.client import Client
 
+    from exequatur.onboarding import ImportReport
     from exequatur.onboarding import import_corps as run_import
     from exequatur.register.db import migrate as upgrade
 
@@ -504,7 +509,7 @@ def import_corps(
         total = sum(1 for _ in csv.DictReader(handle))  # rows, not lines: a quoted cell may span lines
     errors = Console(stderr=True)
 
-    async def main():  # type: ignore[no-untyped-def]
+    async def main() -> ImportReport:
         client = await Client.connect(**settings.client_options())
         with Progress(
             TextColumn("importing {task.description}"),

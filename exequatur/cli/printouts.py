@@ -32,8 +32,7 @@ def record_view(engine: Engine, kind: str, record_id: str) -> dict[str, Any] | N
     allowed = {}
     for party in (Party.SS, Party.RS):
         allowed[party.value] = [
-            {"act": name, "article": lifecycle.act(name).article}  # type: ignore[union-attr]
-            for name in case.allowed([party])
+            {"act": name, "article": lifecycle.must_act(name).article} for name in case.allowed([party])
         ]
     deadlines = [
         {"deadline": timer.label, "article": timer.article, "ends": record.get(timer.field), "then": timer.act}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -30,7 +31,7 @@ TEMPORAL_FIELDS = (
 PERSONAL = frozenset({"person", "full_name", "nationalities", "name"})
 
 
-def lift_temporal_details(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+def lift_temporal_details(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """The SDK puts its details in one nested dict; operators filter on flat fields."""
     for key in ("temporal_workflow", "temporal_activity"):
         details = event.pop(key, None)
@@ -42,7 +43,7 @@ def lift_temporal_details(logger: Any, method: str, event: dict[str, Any]) -> di
     return event
 
 
-def drop_personal_data(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+def drop_personal_data(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in PERSONAL & event.keys():
         event[key] = "[removed]"
     return event

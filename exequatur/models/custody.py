@@ -100,7 +100,9 @@ TELL_POST = Tell(
 )
 
 
-def _move(name: str, party: Party, article: str, summary: str, source: str, dest: str, body=ActBody):  # type: ignore[no-untyped-def]
+def _move(
+    name: str, party: Party, article: str, summary: str, source: str, dest: str, body: type[ActBody] = ActBody
+) -> Act:
     return Act(
         name,
         party,

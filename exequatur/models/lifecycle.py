@@ -137,6 +137,13 @@ class Lifecycle(Generic[R]):
     def act(self, name: str) -> Act | None:
         return next((a for a in self.acts if a.name == name), None)
 
+    def must_act(self, name: str) -> Act:
+        """An act the declaration is known to have (a name it gave itself)."""
+        found = self.act(name)
+        if found is None:
+            raise KeyError(f"no act '{name}' in the {self.name} lifecycle")
+        return found
+
     @property
     def creation(self) -> Act:
         return next(a for a in self.acts if a.creates)
@@ -221,11 +228,11 @@ def machine_of(lifecycle: Lifecycle[Any]) -> Machine:
 class Case:
     """One record driven by its lifecycle's machine (``record.state`` is the machine state)."""
 
-    def __init__(self, lifecycle: Lifecycle[Any], record: BaseModel):
+    def __init__(self, lifecycle: Lifecycle[Any], record: Any):  # an instance of `lifecycle.record`
         self.lifecycle = lifecycle
         self.record: Any = record
         self.machine = machine_of(lifecycle)
-        self.machine_state = str(record.state)  # type: ignore[attr-defined]  # as Machine(initial=...) set it
+        self.machine_state = str(record.state)  # as Machine(initial=...) would set it
 
     def trigger(self, act: str, **kwargs: Any) -> bool:
         """Move the record by the act's transition (conditions checked, as `may` checks them)."""
@@ -375,4 +382,5 @@ def mermaid(lifecycle: Lifecycle[Any]) -> str:
         title=lifecycle.title,
         show_conditions=True,
     )
+    # transitions' GraphMachine adds get_graph to the model at run time; its stubs cannot say so.
     return str(model.get_graph().draw(None))  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Literal
@@ -229,7 +230,7 @@ class Delivery(ActBody):
 # ---- rules --------------------------------------------------------------------------
 
 
-def _rule(name: str, article: str, explanation: str, holds) -> Rule:  # type: ignore[no-untyped-def]
+def _rule(name: str, article: str, explanation: str, holds: Callable[[Member], bool]) -> Rule:
     return Rule(name, article, explanation, holds)
 
 
@@ -451,7 +452,7 @@ def _enter_duties(m: Member, body: ActBody, ctx: Context) -> None:
     _begin_privileges(m, ctx.effective_date, "enter-duties", "VCCR 53(1)")  # already in RS
 
 
-def _ended(ground: str):  # type: ignore[no-untyped-def]
+def _ended(ground: str) -> Callable[[Member, ActBody, Context], None]:
     def effect(m: Member, body: ActBody, ctx: Context) -> None:
         _end_functions(m, ctx, ground)
 

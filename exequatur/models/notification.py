@@ -48,5 +48,5 @@ class Notification(BaseModel):
     subject: NotificationSubject
 
 
-def json_schema() -> dict:  # type: ignore[type-arg]
+def json_schema() -> dict:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **Notification.model_json_schema()}

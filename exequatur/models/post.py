@@ -185,7 +185,9 @@ def allowed_notifiers(post: Post) -> tuple[str, ...]:
     return ("diplomatic-mission",) if post.ss_diplomatic_mission else ("head-of-post", "competent-authority")
 
 
-def _notifier(article: str, allowed: Callable[[Post], tuple[str, ...]]):  # type: ignore[no-untyped-def]
+def _notifier(
+    article: str, allowed: Callable[[Post], tuple[str, ...]]
+) -> Callable[[Post, Designation | OfficerPrecedence], tuple[str, str] | None]:
     def check(post: Post, body: Designation | OfficerPrecedence) -> tuple[str, str] | None:
         if body.notified_by in allowed(post):
             return None
@@ -260,7 +262,7 @@ def _object_privileges(post: Post, body: ActBody, ctx: Context) -> None:
     post.acting_head.diplomatic_privileges = False
 
 
-def _end_acting(basis: str):  # type: ignore[no-untyped-def]
+def _end_acting(basis: str) -> Callable[[Post, ActBody, Context], None]:
     def effect(post: Post, body: ActBody, ctx: Context) -> None:
         assert post.acting_head is not None
         post.acting_head.ended_on, post.acting_head.end_basis = ctx.effective_date, basis
@@ -375,7 +377,7 @@ def _protection_proposed(post: Post, body: ProtectingState, ctx: Context) -> Non
     post.protection = {"state": body.state, "status": "proposed", "on": ctx.effective_date.isoformat()}
 
 
-def _protection_answered(status: str):  # type: ignore[no-untyped-def]
+def _protection_answered(status: str) -> Callable[[Post, ActBody, Context], None]:
     def effect(post: Post, body: ActBody, ctx: Context) -> None:
         assert post.protection is not None
         post.protection = {**post.protection, "status": status, "answered_on": ctx.effective_date.isoformat()}

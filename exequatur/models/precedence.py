@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
@@ -41,19 +41,19 @@ class Entry(Listed):
     tie_break: str | None = None  # set where the profile's last resort decided (16, usage)
 
 
-CLASS_RANK = {name: rank for rank, name in enumerate(HEAD_CLASSES)}  # 16(1), Art. 9 order
+CLASS_RANK: dict[str | None, int] = {name: rank for rank, name in enumerate(HEAD_CLASSES)}  # 16(1), Art. 9 order
 
 
-def _head_key(item: Listed, tie_break: str) -> tuple:  # type: ignore[type-arg]
+def _head_key(item: Listed, tie_break: str) -> tuple[Any, ...]:
     return (
-        CLASS_RANK[item.class_],  # type: ignore[index]  # 16(1), Art. 9 order
+        CLASS_RANK[item.class_],  # 16(1), Art. 9 order
         0 if item.category == "career" else 1,  # 16(5)
         item.precedence_date,  # 16(1)-(2)
         item.instrument_presented_on or date.max,  # 16(3)
     )
 
 
-def _last_resort(item: Listed, tie_break: str) -> tuple:  # type: ignore[type-arg]
+def _last_resort(item: Listed, tie_break: str) -> tuple:
     # Ids, then the name, make the order total even for two acting heads of one post.
     if tie_break == "sending-state-name":
         return (
@@ -92,7 +92,7 @@ def order(listed: Iterable[Listed], tie_break: str = "sending-state-name") -> li
             i.full_name,
         ),
     )
-    head_keys: dict[tuple, int] = {}  # type: ignore[type-arg]
+    head_keys: dict[tuple, int] = {}
     for key, _ in heads:
         head_keys[key] = head_keys.get(key, 0) + 1
     acting_keys: dict[date | None, int] = {}

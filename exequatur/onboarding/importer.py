@@ -157,13 +157,13 @@ def rehearse(
     """Run the row's acts on a copy of the record with the workflow's own checks (party, state
     and conditions, body, dates: workflows/checks.py `rehearse`), so a row the law refuses is
     refused before anything is recorded."""
-    steps = [(lifecycle.act(step.act), step.body, step.update_id) for step in plan]
+    steps = [(lifecycle.must_act(step.act), step.body, step.update_id) for step in plan]
     try:
         rehearse_acts(
             Case(lifecycle, lifecycle.record.model_validate(record)),
             steps,
             False,
-            today,  # type: ignore[arg-type]
+            today,
             datetime.now(UTC),
             periods,
         )
@@ -331,7 +331,7 @@ class Importer:
             acts.derived_id(KEYS, "relations", rid),
             creating=True,
         )
-        record = Relations(id=rid, states=tuple(sorted((first.sending_state, other)))).model_dump(mode="json")  # type: ignore[arg-type]
+        record = Relations(id=rid, states=tuple(sorted((first.sending_state, other)))).model_dump(mode="json")
         try:
             rehearse(RELATIONS, record, [step], self.today, {})
             recorded, facts = await self.db(_recorded_and_facts, "relations", record, [step.update_id])

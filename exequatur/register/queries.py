@@ -61,7 +61,7 @@ _MEMBERS_IN_FUNCTIONS = (
 _PROFILE = select(profiles.c.document).where(profiles.c.state == bindparam("state"))
 
 
-def _append(conn, entry: ActEntry) -> bool:  # type: ignore[no-untyped-def]
+def _append(conn: Connection, entry: ActEntry) -> bool:
     if conn.execute(_ACT_RECORDED, {"act_id": entry.act_id}).first():
         return False
     doc = entry.document
@@ -103,7 +103,7 @@ def _append(conn, entry: ActEntry) -> bool:  # type: ignore[no-untyped-def]
     return True
 
 
-def _within_staff_ceiling(conn, member: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+def _within_staff_ceiling(conn: Connection, member: dict[str, Any]) -> None:
     """VCCR 20 where it cannot be raced: the API and the import refuse an appointment beyond the
     post's ceiling before its workflow starts, but two appointments at once both pass that check.
     Raises the Refusal; the transaction then records nothing."""
@@ -118,7 +118,7 @@ def _within_staff_ceiling(conn, member: dict[str, Any]) -> None:  # type: ignore
         raise refusal
 
 
-def _upsert_record(conn, entry: ActEntry) -> None:  # type: ignore[no-untyped-def]
+def _upsert_record(conn: Connection, entry: ActEntry) -> None:
     doc = entry.document
     values = dict(
         kind=entry.kind,
@@ -257,7 +257,7 @@ def mark_delivered(engine: Engine, notice_id: str, channel: str, at: datetime) -
     """Record the first delivery; a second call keeps and returns the first time."""
     with engine.begin() as conn:
         conn.execute(_MARK_DELIVERED, {"notice_id": notice_id, "at": at, "via": channel})
-        stored = conn.execute(_DELIVERED_AT, {"notice_id": notice_id}).scalar_one()
+        stored: datetime = conn.execute(_DELIVERED_AT, {"notice_id": notice_id}).scalar_one()
     return stored if stored.tzinfo else stored.replace(tzinfo=UTC)
 
 

@@ -3,6 +3,10 @@ per-payload serialization context skipped (see ContextFreeWorkflowRunner)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+import temporalio.workflow
 from temporalio.converter import SerializationContext, StorageDriverStoreContext, StorageDriverWorkflowInfo
 from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -34,13 +38,13 @@ class ContextFreeWorkflowRunner(WorkflowRunner):
         self.sandboxed = sandboxed
         self.restrictions = sandboxed.restrictions
 
-    def prepare_workflow(self, defn) -> None:  # type: ignore[no-untyped-def]
+    def prepare_workflow(self, defn: temporalio.workflow._Definition) -> None:
         self.sandboxed.prepare_workflow(defn)
 
     def create_instance(self, det: WorkflowInstanceDetails) -> WorkflowInstance:
         return _ContextFreeInstance(self.sandboxed.create_instance(det))
 
-    def set_worker_level_failure_exception_types(self, types) -> None:  # type: ignore[no-untyped-def]
+    def set_worker_level_failure_exception_types(self, types: Sequence[type[BaseException]]) -> None:
         self.sandboxed.set_worker_level_failure_exception_types(types)
 
 
@@ -48,13 +52,13 @@ class _ContextFreeInstance(WorkflowInstance):
     def __init__(self, inner: WorkflowInstance) -> None:
         self.inner = inner
 
-    def activate(self, act):  # type: ignore[no-untyped-def]
+    def activate(self, act: Any) -> Any:  # the SDK's bridge protobufs, passed through untouched
         return self.inner.activate(act)
 
-    def get_serialization_context(self, command_info) -> SerializationContext | None:  # type: ignore[no-untyped-def]
+    def get_serialization_context(self, command_info: Any) -> SerializationContext | None:
         return None  # the worker then uses the client's data converter as it is
 
-    def get_external_store_context(self, command_info) -> StorageDriverStoreContext:  # type: ignore[no-untyped-def]
+    def get_external_store_context(self, command_info: Any) -> StorageDriverStoreContext:
         # Also answered by a snippet run in the sandbox; the converter stores nothing
         # externally, so the workflow itself is named, as the SDK does for most commands.
         info = self.inner.get_info()
@@ -64,7 +68,7 @@ class _ContextFreeInstance(WorkflowInstance):
             )
         )
 
-    def get_info(self):  # type: ignore[no-untyped-def]
+    def get_info(self) -> temporalio.workflow.Info:
         return self.inner.get_info()
 
     def get_thread_id(self) -> int | None:

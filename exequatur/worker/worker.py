@@ -7,6 +7,7 @@ import concurrent.futures
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from temporalio.client import Client
@@ -15,6 +16,7 @@ from temporalio.worker import Worker
 
 from exequatur.activities.notifications import deliver_notifications
 from exequatur.activities.register import read_profile, record_act, record_acts, related_records
+from exequatur.core.settings import Settings
 from exequatur.worker.runner import WORKFLOW_RUNNER
 from exequatur.workflows.lifecycles import WORKFLOWS as WORKFLOW_CLASSES
 
@@ -22,8 +24,8 @@ WORKFLOWS = list(WORKFLOW_CLASSES.values())
 ACTIVITIES = [record_act, record_acts, read_profile, deliver_notifications, related_records]
 
 
-def build_worker(client: Client, task_queue: str, **overrides) -> Worker:  # type: ignore[no-untyped-def]
-    options = dict(
+def build_worker(client: Client, task_queue: str, **overrides: Any) -> Worker:
+    options: dict[str, Any] = dict(
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=ACTIVITIES,
@@ -34,10 +36,10 @@ def build_worker(client: Client, task_queue: str, **overrides) -> Worker:  # typ
         graceful_shutdown_timeout=timedelta(seconds=5),
     )
     options.update(overrides)
-    return Worker(client, **options)  # type: ignore[arg-type]
+    return Worker(client, **options)
 
 
-async def connect(settings) -> Client:  # type: ignore[no-untyped-def]
+async def connect(settings: Settings) -> Client:
     return await Client.connect(**settings.client_options(), runtime=metrics_runtime(settings.worker_metrics_address))
 
 
@@ -55,7 +57,7 @@ def metrics_runtime(address: str) -> Runtime | None:
         return None
 
 
-async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+async def run_worker(client: Client, settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then drain: in-flight tasks finish within the grace period."""
     import signal
 
@@ -71,7 +73,7 @@ async def run_worker(client: Client, settings) -> None:  # type: ignore[no-untyp
 
 
 @asynccontextmanager
-async def serving(client: Client, task_queue: str, **overrides) -> AsyncIterator[Worker]:  # type: ignore[no-untyped-def]
+async def serving(client: Client, task_queue: str, **overrides: Any) -> AsyncIterator[Worker]:
     """The worker and, beside it, the relay that delivers the register's queued notices."""
     from exequatur.worker.relay import NoticeRelay
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
@@ -110,15 +110,17 @@ def act_update(act: Act) -> Any:
     per class from the declaration (`LifecycleWorkflow.__init_subclass__`), so each workflow
     instance registers nothing and the Web UI lists every act with its description."""
 
-    async def perform(self, request: ActRequest) -> ActOutcome:  # type: ignore[no-untyped-def]
+    async def perform(self: LifecycleWorkflow, request: ActRequest) -> ActOutcome:
         async with self.lock:
             body = self._check(act, request)  # again: an earlier act may have changed the state
-            act_id = workflow.current_update_info().id  # type: ignore[union-attr]
+            update = workflow.current_update_info()
+            assert update is not None  # an update handler always runs in its update
+            act_id = update.id
             return await self._perform(
                 act, body, request.party, request.principal, act_id, request.facts, request.profile
             )
 
-    def validate(self, request: ActRequest) -> None:  # type: ignore[no-untyped-def]
+    def validate(self: LifecycleWorkflow, request: ActRequest) -> None:
         self._check(act, request)
 
     perform.__name__ = perform.__qualname__ = "act_" + act.name.replace("-", "_")
@@ -170,7 +172,8 @@ class LifecycleWorkflow:
 
     @workflow.query(name="record")
     def record_query(self) -> dict[str, Any]:
-        return self.record.model_dump(mode="json", by_alias=True)
+        document: dict[str, Any] = self.record.model_dump(mode="json", by_alias=True)
+        return document
 
     # ---- acts -------------------------------------------------------------------------
 
@@ -311,7 +314,7 @@ class LifecycleWorkflow:
         if profile is not None:
             return profile.periods()
         try:
-            profile: Profile = await workflow.execute_local_activity(
+            current: Profile = await workflow.execute_local_activity(
                 read_profile,
                 self.record.receiving_state,
                 start_to_close_timeout=timedelta(seconds=10),
@@ -324,7 +327,7 @@ class LifecycleWorkflow:
                 {"status": 503},
                 type=REGISTER_UNAVAILABLE,
             ) from None
-        return profile.periods()
+        return current.periods()
 
     def _apply(
         self,
@@ -586,7 +589,7 @@ class LifecycleWorkflow:
         sending, receiving = (
             record.states if hasattr(record, "states") else (record.sending_state, record.receiving_state)
         )
-        updates = [
+        updates: list[SearchAttributeUpdate[Any]] = [
             search.SENDING_STATE.value_set(sending),
             search.RECEIVING_STATE.value_set(receiving),
             search.LIFECYCLE_STATE.value_set(str(record.state)),
@@ -605,7 +608,7 @@ class LifecycleWorkflow:
             workflow.upsert_search_attributes(updates)
         workflow.set_current_details(self._status(deadline, timer))
 
-    def _post_attributes(self) -> list[Any]:
+    def _post_attributes(self) -> list[SearchAttributeUpdate[Any]]:
         record, kind = self.record, self.LIFECYCLE.name
         updates = []
         if kind in ("post", "member", "custody"):
@@ -622,11 +625,11 @@ class LifecycleWorkflow:
         lines = [f"**{self.LIFECYCLE.title}** `{self.record.id}`", f"State: **{self.record.state}**"]
         moves = []
         for party in (Party.SS, Party.RS, Party.TS):
-            acts = [a for a in self.case.allowed([party]) if self.LIFECYCLE.act(a).party is party]  # type: ignore[union-attr]
+            acts = [a for a in self.case.allowed([party]) if self.LIFECYCLE.must_act(a).party is party]
             if acts:
                 shown = ", ".join(f"`{a}`" for a in acts[:4]) + (f" (+{len(acts) - 4})" if len(acts) > 4 else "")
                 moves.append(f"{PARTY_NAMES[party]}: {shown}")
-        either = [a for a in self.case.allowed([Party.SS]) if self.LIFECYCLE.act(a).party is Party.EITHER]  # type: ignore[union-attr]
+        either = [a for a in self.case.allowed([Party.SS]) if self.LIFECYCLE.must_act(a).party is Party.EITHER]
         if either:
             moves.append(f"either State: {', '.join(f'`{a}`' for a in either)}")
         idle = "nobody's (the lifecycle has ended)" if self.LIFECYCLE.final(self.record) else "nobody's for now"

@@ -21,7 +21,6 @@ from exequatur.models.messages import ActOutcome, ActRequest, PastActs, StartInp
 from exequatur.models.profile import Profile
 from exequatur.models.relations import relations_id
 from exequatur.register import queries
-from exequatur.workflows.lifecycles import WORKFLOWS
 
 
 def workflow_id(kind: str, record_id: str) -> str:
@@ -82,17 +81,18 @@ async def create(
 ) -> ActOutcome:
     """The creating act as an update-with-start: the workflow starts unless it runs already, and
     the update id makes a retry attach to the first attempt."""
-    start = WithStartWorkflowOperation(
-        WORKFLOWS[kind].run,
+    start: WithStartWorkflowOperation[Any, None] = WithStartWorkflowOperation(
+        KINDS[kind].workflow,
         StartInput(record=record, created=created),
         id=workflow_id(kind, record["id"]),
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=KINDS[kind].summary(record),
     )
-    return await client.execute_update_with_start_workflow(  # type: ignore[no-any-return]
+    outcome: ActOutcome = await client.execute_update_with_start_workflow(
         act_name, request, start_workflow_operation=start, id=update_id, result_type=ActOutcome
     )
+    return outcome
 
 
 async def perform(
@@ -100,7 +100,8 @@ async def perform(
 ) -> ActOutcome:
     """Any other act: an Update of the record's workflow, whose validator asks the declaration."""
     handle = client.get_workflow_handle(workflow_id(kind, record_id))
-    return await handle.execute_update(act_name, request, id=update_id, result_type=ActOutcome)
+    outcome: ActOutcome = await handle.execute_update(act_name, request, id=update_id, result_type=ActOutcome)
+    return outcome
 
 
 def refusal_details(cause: BaseException | None) -> dict[str, Any] | None:

@@ -21,7 +21,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(service: Services) -> JSONResponse:
     try:
         await service.db(queries.get_profile, "FRA")
-        await service.client.service_client.check_health()  # type: ignore[union-attr]
+        await service.temporal.service_client.check_health()
     except Exception as exc:  # readiness reports, it does not raise
         return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
     return JSONResponse({"status": "ready"})

@@ -66,7 +66,7 @@ async def appoint_member(
 async def list_members(principal: Caller, service: Services, post_id: str) -> list[dict[str, Any]]:
     """The members of a post, every tenure, as the register holds them."""
     await service.load(principal, "post", post_id)
-    return await service.db(queries.list_records, "member", post_id=post_id)  # type: ignore[no-any-return]
+    return await service.db(queries.list_records, "member", post_id=post_id)
 
 
 @router.get("/v1/members/{record_id}", tags=["members"])

@@ -35,8 +35,9 @@ async def establish_relations(
             "Invalid input: with_state",
             errors=[{"field": "with_state", "msg": "a State has no relations with itself", "type": "value_error"}],
         )
-    pair = tuple(sorted((principal.state, body.with_state)))
-    strangers = missions_are_of_the_pair(body, pair)  # type: ignore[arg-type]
+    first, second = sorted((principal.state, body.with_state))
+    pair = (first, second)
+    strangers = missions_are_of_the_pair(body, pair)
     if strangers:
         raise Problem(
             422,
@@ -51,7 +52,7 @@ async def establish_relations(
     if prior:
         return await service.view(principal, "relations", prior["document"])
     existing = await service.db(queries.get_record, rid, "relations")
-    record = existing or Relations(id=rid, states=pair).model_dump(mode="json")  # type: ignore[arg-type]
+    record = existing or Relations(id=rid, states=pair).model_dump(mode="json")
     if existing:
         case = Case(RELATIONS, Relations.model_validate(existing))
         if not case.may("establish"):

@@ -1,7 +1,7 @@
 """Alembic environment: the URL comes from the caller (register.db.migrate) or settings."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from exequatur.register.schema import metadata
 
@@ -14,7 +14,7 @@ if not url:
 connectable = context.config.attributes.get("connection") or create_engine(url)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
