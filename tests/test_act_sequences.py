@@ -1,6 +1,6 @@
 """Hypothesis drives random act sequences through the real API, with random parties and random
 bodies, on members and on posts: after every step the workflow's state and the register agree,
-a refused act changes nothing and is a problem naming its field or article, and DOMAIN.md's
+a refused act changes nothing and is a problem naming its field or article, and docs/domain.md's
 invariants hold on the register's record.
 
 Hypothesis runs in a thread with a blocking HTTP client while the session's event loop serves

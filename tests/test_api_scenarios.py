@@ -274,7 +274,7 @@ async def test_appointments_at_once_stay_within_the_staff_ceiling(http):
 
 
 async def test_who_may_act_and_read(http):
-    """API.md: 401 unknown token, 403 the other party's act, 404 for a stranger, auditor reads only."""
+    """docs/api.md: 401 unknown token, 403 the other party's act, 404 for a stranger, auditor reads only."""
     fra, wsm, nzl, audit = (Ministry(http, t) for t in ("tok-fra", "tok-wsm", "tok-nzl", "tok-audit"))
     post = await relations_and_post(fra, wsm)
     member = await fra.post(f"/v1/posts/{post['id']}/members", head(), expect=201)
@@ -308,7 +308,7 @@ async def test_who_may_act_and_read(http):
 
 
 async def test_malformed_input_is_named_and_records_nothing(http):
-    """API.md: 422 names every bad field; a refused request changes nothing."""
+    """docs/api.md: 422 names every bad field; a refused request changes nothing."""
     fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
     post = await relations_and_post(fra, wsm)
     posts_before = len(await fra.get("/v1/posts"))

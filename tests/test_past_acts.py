@@ -97,7 +97,7 @@ async def test_a_refused_act_among_past_acts_names_its_article_and_records_none(
     details = acts.refusal_details(automatic.value.cause)
     assert details is not None and details["status"] == 404
 
-    with pytest.raises(WorkflowUpdateFailedError) as dated:  # API.md: never before the record's last act
+    with pytest.raises(WorkflowUpdateFailedError) as dated:  # docs/api.md: never before the record's last act
         await _send(env, member_id, ("notify-termination", {"effective_date": "2015-01-01"}))
     details = acts.refusal_details(dated.value.cause)
     assert details is not None and details["act"] == "notify-termination"

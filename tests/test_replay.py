@@ -21,6 +21,7 @@ from exequatur.core.codec import data_converter
 from exequatur.worker.runner import WORKFLOW_RUNNER
 from exequatur.worker.worker import WORKFLOWS
 from exequatur.models.messages import PAST_ACTS_UPDATE
+from exequatur.workflows.engine import ENGINES
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -51,7 +52,7 @@ TOLD = {(act.tells.kind, act.tells.act) for lc in LIFECYCLES.values() for act in
 STARTED = {act.starts.kind for lc in LIFECYCLES.values() for act in lc.acts if act.starts}
 # The one act that none of the declarations' mechanisms performs: the service records the
 # Art. 14 notification of the district authorities after its delivery activity reports a
-# delivery to "district-authorities" (workflows/base.py `_deliver`). Keep this list minimal;
+# delivery to "district-authorities" (workflows/engine.py `_deliver`). Keep this list minimal;
 # a new automatic act must come with its evidence here or through a declaration above.
 DELIVERED = {("member", "district-authorities-notified"): "district-authorities"}
 
@@ -118,3 +119,26 @@ def test_histories_cover_the_import_of_past_acts():
     creates records of: consular relations, posts and members."""
     seen = _corpus_evidence()
     assert {name for name in LIFECYCLES if PAST_ACTS_UPDATE in seen[name]} == {"relations", "post", "member"}
+
+
+def _patches_taken(history: dict[str, Any]) -> set[str]:
+    """The patches a recorded history takes the new branch of: its own markers, and the list of
+    the engine it recorded (workflows/engine.py `ENGINES`)."""
+    markers = set()
+    for event in history["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker.get("markerName") == "core_patch":
+            data = marker["details"]["patch-data"]["payloads"][0]["data"]
+            markers.add(json.loads(base64.b64decode(data))["id"])
+    bundled = next((patches for engine, patches in ENGINES if engine in markers), frozenset())
+    return markers | bundled
+
+
+def test_each_patch_is_replayed_both_ways():
+    """Every patch of the engine keeps two branches; each is proved by the replay of at least one
+    recorded history. When a patch's old branch is deleted (workflows/engine.py says when), this
+    test shows which histories to re-record: those that took it."""
+    taken = [_patches_taken(json.loads(path.read_text())) for path in HISTORIES]
+    for patch in sorted(ENGINES[0][1]):
+        new = sum(patch in patches for patches in taken)
+        assert 0 < new < len(taken), f"patch {patch!r}: {new} of {len(taken)} histories take its new branch"

@@ -1,5 +1,5 @@
 """The Web UI's search attributes are upserted when a value changes, not after every act
-(workflows/base.py `_describe`, patch "search-attributes-on-change"; bench/RESULTS.md item 3)."""
+(workflows/engine.py `_describe`, patch "search-attributes-on-change"; bench/RESULTS.md item 3)."""
 
 from __future__ import annotations
 
@@ -56,12 +56,12 @@ async def test_each_search_attribute_is_upserted_only_when_its_value_changes(htt
 
 
 async def test_a_new_workflow_asks_for_its_patches_with_one_marker(http, env):
-    """The patches a new workflow takes are asked for with one, ENGINE (workflows/base.py): one
+    """The patches a new workflow takes are asked for with one, ENGINE (workflows/engine.py): one
     marker and one TemporalChangeVersion upsert per history, not one per patch; the histories
     recorded under an older engine or before any ask for theirs and still replay
     (tests/test_replay.py). The exequatur after a provisional admission (12(1), 13) is where the
     narrowed Tell asked for a patch of its own before engine-2026-12."""
-    from exequatur.workflows.base import ENGINE
+    from exequatur.workflows.engine import ENGINE
 
     fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
     mid = await provisionally_admitted_head(fra, wsm, appointed_days_ago=30)

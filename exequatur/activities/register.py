@@ -55,7 +55,7 @@ def record_acts(entries: list[ActEntry]) -> int:
 
 @activity.defn(name="read-profile")
 def read_profile(receiving_state: str) -> Profile:
-    """The receiving State's profile now (defaults where it has set none, API.md)."""
+    """The receiving State's profile now (defaults where it has set none, docs/api.md)."""
     stored = queries.get_profile(register_engine(), receiving_state)
     return Profile.model_validate(stored or {})
 

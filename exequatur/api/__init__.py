@@ -1,1 +1,1 @@
-"""The HTTP gateway ministries call (API.md). Never imported by workflow code."""
+"""The HTTP gateway ministries call (docs/api.md). Never imported by workflow code."""

@@ -1,4 +1,4 @@
-"""Bearer tokens from CONSULAR_TOKENS_FILE (API.md "Who is calling")."""
+"""Bearer tokens from CONSULAR_TOKENS_FILE (docs/api.md "Who is calling")."""
 
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ class Service:
         # The register's reads and writes in threads of their own, as many as Starlette's pool
         # allows (40). `run_in_executor` wakes the caller once; Starlette's `run_in_threadpool`
         # (anyio) passes through extra checkpoints of the event loop, each a wait behind every
-        # other ready task, which made a 0.3 ms read cost about 2 ms per act (bench item 2).
+        # other ready task.
         self.pool = ThreadPoolExecutor(max_workers=40, thread_name_prefix="register")
 
     @property
@@ -124,7 +124,7 @@ class Service:
                 if heads
                 else None
             )
-            if custody:  # the handover's acts are asked for on the post (API.md)
+            if custody:  # the handover's acts are asked for on the post (docs/api.md)
                 out["allowed_acts"] += Case(CUSTODY, CUSTODY.record.model_validate(custody)).allowed(
                     parties_of(principal, custody)
                 )
@@ -198,8 +198,7 @@ class Service:
         """The record as the caller's act left it, with its acts. From the update's answer where
         that is everything the answer shows: the record's acts read before the update (`listed`)
         and this one after them, no other act between (the record's count says so); a post's answer
-        also shows its members and custody. Else read back from the register: one trip more, which
-        was a quarter of the API's cost over the workflow's (bench item 2, bench/RESULTS.md)."""
+        also shows its members and custody. Else read back from the register: one trip more."""
         if (
             kind != "post"
             and outcome.document is not None
@@ -407,7 +406,7 @@ def from_failure(cause: BaseException | None) -> Problem:
 
 
 def not_before(body: ActBody, earliest: date | None, what: str) -> None:
-    """A creating act cannot be dated before the record it depends on (API.md effective_date)."""
+    """A creating act cannot be dated before the record it depends on (docs/api.md "Dates")."""
     if body.effective_date and earliest and body.effective_date < earliest:
         raise Problem(
             422,

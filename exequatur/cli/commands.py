@@ -64,7 +64,7 @@ def _wait_for_port(host: str, port: int, seconds: float = 60) -> None:
 
 
 def _demo_tokens(settings: Settings) -> Path:
-    """Write a demo tokens file (API.md format) and print its tokens."""
+    """Write a demo tokens file (docs/api.md format) and print its tokens."""
     path = settings.var_dir / "tokens.toml"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -118,8 +118,8 @@ def run() -> None:
             str(settings.var_dir / "temporal.sqlite"),
             "--log-level",
             "error",
-            # WAL and synchronous=normal: x1.4 acts/s for this service, x1.9 for bare updates (bench/RESULTS.md);
-            # a power cut may lose the last transactions, never the file.
+            # WAL and synchronous=normal: a commit does not wait for the disk; a power cut may
+            # lose the last transactions, never the file (a laptop's dev server, not production).
             "--sqlite-pragma",
             "journal_mode=wal",
             "--sqlite-pragma",

@@ -71,9 +71,8 @@ class EncryptionCodec(PayloadCodec):
 class SharedPydanticPayloadConverter(PydanticPayloadConverter):
     """The SDK's pydantic payload converter, built once per process. The worker makes a new
     DataConverter, and so a new payload converter, twice per workflow activation (temporalio
-    1.35, `_CommandAwareDataConverter`): building the pydantic one each time was about 6% of the
-    worker's time (bench/RESULTS.md). It keeps no state but its cache of type adapters, which
-    is thread-safe and better shared."""
+    1.35, `_CommandAwareDataConverter`), and building the pydantic one is not cheap. It keeps no
+    state but its cache of type adapters, which is thread-safe and better shared."""
 
     _shared: ClassVar[SharedPydanticPayloadConverter | None] = None
 

@@ -80,7 +80,7 @@ def configure_logging(fmt: str = "console", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("transitions").setLevel(logging.WARNING)  # not replay-aware (STYLE.md)
+    logging.getLogger("transitions").setLevel(logging.WARNING)  # not replay-aware (docs/design.md)
     _temporal_details_as_fields()
 
 

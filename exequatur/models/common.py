@@ -52,7 +52,7 @@ Period = Annotated[
 
 
 class Party(StrEnum):
-    """Who performs an act (DOMAIN.md): sending, receiving or a third State."""
+    """Who performs an act (docs/domain.md): sending, receiving or a third State."""
 
     SS = "SS"
     RS = "RS"
@@ -75,7 +75,7 @@ class Person(Strict):
 
 
 class ActBody(Strict):
-    """Every act body may carry the legal date of the act (API.md "Acts")."""
+    """Every act body may carry the legal date of the act (docs/api.md "Acts")."""
 
     effective_date: date | None = None
 

@@ -32,6 +32,9 @@ class Kind:
     # The one line the Web UI lists a workflow by: what it is and which post. Ids and codes
     # only, never a name, so it says the same to an operator without the payload keys.
     summary: Callable[[dict[str, Any]], str]
+    # The search attributes of this kind beyond the States, state and deadline every record has:
+    # (attribute, record field), in the order the engine upserts them (workflows/search.py).
+    attributes: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
@@ -47,24 +50,39 @@ class Kind:
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        Kind(RELATIONS, "Relations", "relations", "/v1/relations", lambda r: f"Consular relations {r['id']}"),
+        Kind(
+            RELATIONS,
+            workflow="Relations",
+            collection="relations",
+            creation_route="/v1/relations",
+            summary=lambda r: f"Consular relations {r['id']}",
+        ),
         Kind(
             POST,
-            "Post",
-            "posts",
-            "/v1/posts",
-            lambda r: f"Post {r['id']} ({r['classification']}, {r['sending_state']} in {r['receiving_state']})",
+            workflow="Post",
+            collection="posts",
+            creation_route="/v1/posts",
+            summary=lambda r: f"Post {r['id']} ({r['classification']}, {r['sending_state']} in {r['receiving_state']})",
+            attributes=(("PostId", "id"), ("PostClassification", "classification")),
         ),
         Kind(
             MEMBER,
-            "Member",
-            "members",
-            "/v1/posts/{post_id}/members",
-            lambda r: f"Member {r['id']} ({r['role']}) of post {r['post_id']}",
+            workflow="Member",
+            collection="members",
+            creation_route="/v1/posts/{post_id}/members",
+            summary=lambda r: f"Member {r['id']} ({r['role']}) of post {r['post_id']}",
+            attributes=(("PostId", "post_id"), ("MemberRole", "role")),
         ),
         # A third State's custody of a closed post (27(1)(b)): started by the post's workflow; its
         # acts are asked for on the post (docs/api.md), its record read at /v1/custody/{id}.
-        Kind(CUSTODY, "Custody", "custody", None, lambda r: f"Custody of post {r['post_id']} by {r['third_state']}"),
+        Kind(
+            CUSTODY,
+            workflow="Custody",
+            collection="custody",
+            creation_route=None,
+            summary=lambda r: f"Custody of post {r['post_id']} by {r['third_state']}",
+            attributes=(("PostId", "post_id"),),
+        ),
     )
 }
 LIFECYCLES: tuple[Lifecycle[Any], ...] = tuple(kind.lifecycle for kind in KINDS.values())

@@ -21,7 +21,7 @@ from transitions import EventData, Machine
 
 from exequatur.models.common import ActBody, Notice, Party
 
-# transitions logs from inside workflow code and is not replay-aware (STYLE.md).
+# transitions logs from inside workflow code and is not replay-aware (docs/design.md).
 logging.getLogger("transitions").setLevel(logging.WARNING)
 
 R = TypeVar("R", bound=BaseModel)
@@ -75,7 +75,7 @@ class Tell:
     when: Callable[[Any], bool] = lambda record: True
     body: Callable[[Any], dict[str, Any]] = lambda record: {"member_id": record.id}
     # Where `when` was narrowed: the condition before, which histories recorded then replay with
-    # (workflows/base.py asks a patch, TELL_NARROWED, where the two differ).
+    # (workflows/engine.py asks a patch, TELL_NARROWED, where the two differ).
     formerly: Callable[[Any], bool] | None = None
 
 
@@ -208,8 +208,8 @@ _MACHINES: dict[int, tuple[Lifecycle[Any], Machine]] = {}
 
 def machine_of(lifecycle: Lifecycle[Any]) -> Machine:
     """One machine per lifecycle, shared by every Case of it (every workflow, every API call):
-    building a Machine per record took about 1 ms, and the workflows build one per record and per
-    act (bench/RESULTS.md). The machine holds no model; each Case is moved through it."""
+    building a Machine is costly, and the workflows would build one per record and per act. The
+    machine holds no model; each Case is moved through it."""
     found = _MACHINES.get(id(lifecycle))
     if found is None or found[0] is not lifecycle:
         machine = Machine(

@@ -73,7 +73,7 @@ class ActRequest(BaseModel):
     body: dict[str, Any] = Field(default_factory=dict)
     facts: dict[str, Any] = Field(default_factory=dict)  # the lifecycle's `facts`, from the register
     # The receiving State's profile as the caller read it with the facts, for an act whose effect
-    # sets a deadline (its periods): the workflow then need not read it (bench items 1 and 3).
+    # sets a deadline (its periods): the workflow then need not read it (one activity fewer).
     profile: Profile | None = None
 
 
@@ -112,7 +112,7 @@ class ActOutcome(BaseModel):
     state: str
     record_seq: int
     # The record as the act left it and the act as the record's answer lists it: the API answers
-    # from these instead of reading the register again (bench item 2). None for a record's past
+    # from these instead of reading the register again. None for a record's past
     # acts (the import reads nothing back) and from builds before they were sent.
     document: dict[str, Any] | None = None
     act: ListedAct | None = None

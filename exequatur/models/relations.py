@@ -33,7 +33,7 @@ class Relations(BaseModel):
 
 
 def relations_id(a: str, b: str) -> str:
-    """API.md: the two codes sorted, joined by '-'."""
+    """docs/api.md: the two codes sorted, joined by '-'."""
     return "-".join(sorted((a, b)))
 
 

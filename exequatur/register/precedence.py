@@ -35,8 +35,8 @@ _collecting = True
 def collection_paused() -> Iterator[None]:
     """Python's cyclic garbage collector paused while a list is built. A list of 5,000 heads
     allocates some 50,000 objects, none in a cycle (reference counting frees them all), and in a
-    process with a small heap (the API alone) they set off full collections that doubled the
-    list's time (bench item 5, bench/RESULTS.md). Counted, so overlapping requests in the API's
+    process with a small heap (the API alone) they set off full collections that cost as much as
+    the list itself. Counted, so overlapping requests in the API's
     threads resume collection only when the last one ends."""
     global _pauses, _collecting
     with _pause_lock:

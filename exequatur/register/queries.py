@@ -38,9 +38,8 @@ def record_acts(engine: Engine, entries: list[ActEntry]) -> int:
     return written
 
 
-# The write path's statements, built once: an act's write executes them with its values. Built
-# per call, SQLAlchemy's construction and cache-key work was two thirds of the register write's
-# Python time (py-spy of the import, bench item 6; bench/RESULTS.md).
+# The write path's statements, built once: an act's write executes them with its values, and
+# SQLAlchemy's construction and cache-key work is not repeated for every act.
 _ACT_RECORDED = select(acts.c.seq).where(acts.c.act_id == bindparam("act_id"))
 _LAST_RECORD_SEQ = select(func.max(acts.c.record_seq)).where(acts.c.record_id == bindparam("record_id"))
 _INSERT_ACT = acts.insert()
@@ -150,7 +149,7 @@ def _reading(bind: Bind) -> Iterator[Connection]:
             yield conn
 
 
-# The reads every act makes, built once as the writes are (bench item 2).
+# The reads every act makes, built once as the writes are.
 _RECORD = select(records.c.document).where(records.c.id == bindparam("record_id"))
 _RECORD_OF_KIND = _RECORD.where(records.c.kind == bindparam("kind"))
 _ACTS_OF = (

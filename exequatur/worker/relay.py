@@ -6,8 +6,8 @@ Each act that must be notified queues its notices in the act's own register tran
 a lease (register/outbox.py), delivers them, records the delivery, and where the record
 records the delivery itself (the lifecycle's `reports`, e.g. R14 "records when") tells its
 workflow by the `automatic-act` signal. It retries until delivered, backing off to five
-minutes. Before the relay each act scheduled a delivery activity from its workflow: a third of
-a member lifecycle's history events and workflow tasks (bench/RESULTS.md).
+minutes. The workflows' histories then hold the acts, not the deliveries: a webhook that is
+down costs a workflow nothing, and the order of a record's notices is kept by the relay.
 
 Not workflow code: it runs in the worker process beside the workflows, on the wall clock, and
 talks to them only by signal (imports flow: models, register, activities, workflows, then this).
@@ -56,7 +56,7 @@ class NoticeRelay:
         self.client = client
         self.poll_seconds = poll_seconds
         # Woken by an act, the relay waits this long before it looks, so that one pass (one
-        # claim) takes the notices of the acts of that moment, not one pass an act (bench/RESULTS.md, 21).
+        # claim) takes the notices of the acts of that moment, not one pass an act.
         self.gather_seconds = gather_seconds
         self.batch = batch
         self.gate = asyncio.Semaphore(concurrency)  # records delivered at once (a record's notices in order)

@@ -12,11 +12,10 @@ from temporalio.worker import WorkflowInstance, WorkflowInstanceDetails, Workflo
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 # The sandbox stays (its restrictions guard every call a workflow makes); our own modules are
-# passed through instead of re-imported for every workflow run. The engine (workflows/base.py)
+# passed through instead of re-imported for every workflow run. The engine (workflows/engine.py)
 # and the models were already passed through by the workflow modules' imports; re-running
-# workflows/lifecycles.py re-applied @workflow.defn to four classes per run, a third of a
-# replay's time and most of a cached workflow's memory (bench/RESULTS.md). None of these
-# modules holds state a run could change.
+# workflows/lifecycles.py would re-apply @workflow.defn to every class for every run. None of
+# these modules holds state a run could change.
 PASSTHROUGH = ("exequatur.models", "exequatur.workflows", "exequatur.activities", "exequatur.register")
 
 
@@ -25,13 +24,12 @@ class ContextFreeWorkflowRunner(WorkflowRunner):
 
     For every payload of every activation and completion the worker asks the instance which
     serialization context applies, and the sandbox answers by compiling and executing a
-    snippet inside the sandbox (SDK 1.35, `_Instance.get_serialization_context`): 30% of the
-    worker's busy time in bench item 1 (py-spy), more than the workflow code itself. The
-    context only matters to a converter, codec or external storage that takes one
-    (`WithSerializationContext`); ours (codec.py: JSON and AES-GCM with fixed keys, no
-    external storage) takes none, so the answer "no context" gives the same bytes. `codec.data_converter` owns that
-    promise and `tests/test_worker_runner.py` checks it: give the codec a context and this
-    runner must go.
+    snippet inside the sandbox (SDK 1.35, `_Instance.get_serialization_context`), more work
+    than the workflow code itself. The context only matters to a converter, codec or external
+    storage that takes one (`WithSerializationContext`); ours (core/codec.py: JSON and AES-GCM
+    with fixed keys, no external storage) takes none, so the answer "no context" gives the same
+    bytes. `data_converter` in core/codec.py owns that promise and tests/test_worker_runner.py
+    checks it: give the codec a context and this runner must go.
     """
 
     def __init__(self, sandboxed: SandboxedWorkflowRunner) -> None:

@@ -1,7 +1,7 @@
 """The pure checks of an act: may it happen now on this record, by this party, with this body?
 
 Pure: no Temporal, no register. The workflows' update validators and handlers ask them (and
-turn what they raise into an `ApplicationError` at the workflow's edge, `workflows/base.py`),
+turn what they raise into an `ApplicationError` at the workflow's edge, `workflows/engine.py`),
 and the operators' import rehearses a CSV row with them before anything is recorded
 (`onboarding/importer.py`). What they raise is the law's answer, not a transport's:
 

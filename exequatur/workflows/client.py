@@ -39,7 +39,7 @@ def new_post_id(sending_state: str, receiving_state: str, update_id: str) -> str
 
 
 def new_member_id(update_id: str) -> str:
-    return f"M-{update_id[:12].upper()}"  # no name in an id: ids are stored in clear (STYLE.md)
+    return f"M-{update_id[:12].upper()}"  # no name in an id: ids are stored in clear (docs/design.md)
 
 
 def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from exequatur.models.messages import StartInput
     from exequatur.models.post import POST
     from exequatur.models.relations import RELATIONS
-    from exequatur.workflows.base import LifecycleWorkflow
+    from exequatur.workflows.engine import LifecycleWorkflow
 
 
 @workflow.defn(name=KINDS["relations"].workflow)

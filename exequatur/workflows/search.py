@@ -14,6 +14,7 @@ MEMBER_ROLE = SearchAttributeKey.for_keyword("MemberRole")  # members: head, off
 POST_ID = SearchAttributeKey.for_keyword("PostId")  # a post, its members and its custody: "everything of post X"
 
 ALL = (SENDING_STATE, RECEIVING_STATE, LIFECYCLE_STATE, NEXT_DEADLINE, POST_CLASSIFICATION, MEMBER_ROLE, POST_ID)
+BY_NAME = {key.name: key for key in ALL}
 
 
 def dev_server_args() -> list[str]:

@@ -3,8 +3,7 @@
 The relay claims notices not delivered (ix_notifications_pending) or delivered to a recipient
 whose delivery the record records (R14) and not yet reported. Without an index for the second,
 every claim scanned the whole table, documents and all, and a claim follows every act that
-queues a notice: each claim cost more as the register grew (10 ms at 20,000 notices against 0.37 ms
-with the index; bench/RESULTS.md, optimisation 19).
+queues a notice: each claim cost more as the register grew.
 
 Revision ID: 0004
 Revises: 0003

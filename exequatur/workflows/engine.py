@@ -57,10 +57,17 @@ TELL_NARROWED = "tell-narrowed"
 
 # Every workflow this build starts takes the new branch of each patch in the first engine's list:
 # it asks for them all with one patch, so its history holds one marker (and one TemporalChangeVersion
-# upsert) instead of one per patch (bench item 3). A history recorded under an older engine id
-# replays with that engine's list; one recorded before any still asks for each patch where it did.
+# upsert) instead of one per patch. A history recorded under an older engine id replays with that
+# engine's list; one recorded before any still asks for each patch where it did.
 # Each list is closed: a new patch is asked for on its own (`workflow.patched`), and folding it in
 # takes a new engine id, first here, whose list extends the one before it.
+#
+# When an old branch may go: every `_patched(...)` below keeps workflows started by an older
+# build replaying. Its old branch may be deleted once (1) no workflow started before the patch is
+# still open in any deployment (`exequatur histories export --query 'ExecutionStatus="Running"'`,
+# then look for the engine marker) and (2) the recorded histories that take it are re-recorded
+# (`make histories`). tests/test_replay.py `test_each_patch_is_replayed_both_ways` counts, for
+# each patch, the recorded histories that take each branch.
 ENGINE_2026_11 = frozenset(
     {
         "bounded-creation-wait",
@@ -110,7 +117,9 @@ def act_update(act: Act) -> Any:
     per class from the declaration (`LifecycleWorkflow.__init_subclass__`), so each workflow
     instance registers nothing and the Web UI lists every act with its description."""
 
-    async def perform(self: LifecycleWorkflow, request: ActRequest) -> ActOutcome:
+    # `self` stays unannotated: the SDK takes every annotated parameter of an update handler made
+    # outside its class, `self` included, as an argument of the update (temporalio 1.35).
+    async def perform(self, request: ActRequest) -> ActOutcome:  # type: ignore[no-untyped-def]
         async with self.lock:
             body = self._check(act, request)  # again: an earlier act may have changed the state
             update = workflow.current_update_info()
@@ -120,7 +129,7 @@ def act_update(act: Act) -> Any:
                 act, body, request.party, request.principal, act_id, request.facts, request.profile
             )
 
-    def validate(self: LifecycleWorkflow, request: ActRequest) -> None:
+    def validate(self, request: ActRequest) -> None:  # type: ignore[no-untyped-def]
         self._check(act, request)
 
     perform.__name__ = perform.__qualname__ = "act_" + act.name.replace("-", "_")
@@ -370,19 +379,19 @@ class LifecycleWorkflow:
             return application_error(refuse(exc, self.case, party))
         if isinstance(exc, InvalidInput):  # a refusal of one of a record's past acts
             return application_error(exc)
-        if (
-            isinstance(exc, ActivityError)
-            and isinstance(exc.cause, ApplicationError)
-            and exc.cause.type == REGISTER_REFUSED
-        ):  # the register's own check as it records (VCCR 20)
-            details = exc.cause.details[0]
+        # The register's own check as it records (VCCR 20). A local activity's failure comes as
+        # an ActivityError in the activation that ran it, as its bare cause when the workflow
+        # replays the failure's marker (after an eviction).
+        cause = exc.cause if isinstance(exc, ActivityError) else exc
+        if isinstance(cause, ApplicationError) and cause.type == REGISTER_REFUSED:
+            details = cause.details[0]
             return application_error(
                 refuse(
-                    Refusal(exc.cause.message, details["article"], details["state"], details["status"]),
-                    self.case,
-                    party,
+                    Refusal(cause.message, details["article"], details["state"], details["status"]), self.case, party
                 )
             )
+        if isinstance(exc, ApplicationError):  # already the caller's answer
+            return exc
         if isinstance(exc, ActivityError):
             return ApplicationError(
                 "The register is unavailable; retry with the same Idempotency-Key",
@@ -391,7 +400,7 @@ class LifecycleWorkflow:
             )
         if act is not None and act.automatic:
             return exc  # a defect: the task retries until a fixed build runs it
-        # A defect in an act's effect must not leave the workflow stuck (STYLE.md): refuse it.
+        # A defect in an act's effect must not leave the workflow stuck (docs/design.md): refuse it.
         workflow.logger.error("act failed", extra={"act": act.name if act else None, "error": repr(exc)})
         return ApplicationError(
             f"The act could not be applied ({type(exc).__name__})",
@@ -403,13 +412,13 @@ class LifecycleWorkflow:
     async def _after(self, act: Act, entry: ActEntry, record: Any) -> None:
         """What follows an act in the register, from the record as the act left it: the records
         it tells or starts, the deliveries and the Web UI's view."""
-        # Histories recorded before acts told other records carry no such signal (patched).
+        # Old branch: histories recorded before acts told other records (15(1), 27) send no signal.
         if act.tells and self._tells(act.tells, record) and self._patched("tell-related-records"):
             await self._tell(act.tells, entry.effective_date, record)
         if act.starts and act.starts.when(record):
             await self._start(act.starts, record)
         # The notices are queued in the register with the act; the worker's relay delivers them
-        # (relay.py). Histories recorded before the relay deliver by activity (patched).
+        # (worker/relay.py). Old branch: histories recorded before the relay deliver by activity.
         if entry.notices and not self._patched("notices-by-relay"):
             self.deliveries_due = True
         self.wake = True
@@ -430,7 +439,7 @@ class LifecycleWorkflow:
     def _tells(self, tell: Tell, record: Any) -> bool:
         if tell.when(record):
             return True
-        # Histories recorded before `when` was narrowed told on the former condition (patched).
+        # Old branch: histories recorded before `when` was narrowed told on the former condition.
         return tell.formerly is not None and tell.formerly(record) and not self._patched(TELL_NARROWED)
 
     async def _tell(self, tell: Tell, effective: date, record: Any) -> None:
@@ -511,6 +520,7 @@ class LifecycleWorkflow:
                 await self._perform(
                     creation, creation.body(), creation.party, "service", f"{self.record.id}:{creation.name}"
                 )
+        # Old branch: histories recorded before the wait for the creating act was bounded.
         if self._patched("bounded-creation-wait"):
             try:
                 # A creation refused by its validator leaves nothing to wait for.
@@ -537,6 +547,7 @@ class LifecycleWorkflow:
                 await workflow.wait_condition(lambda: self.wake or self._delivery_ready())
             self.wake = False
             if self._delivery_ready():
+                # Old branch: histories recorded before deliveries ran beside the deadlines.
                 if self._patched("deliveries-beside-deadlines"):
                     # Deliveries run beside the deadlines: a webhook that is down delays no period.
                     self.delivering = asyncio.create_task(self._deliver_beside())
@@ -595,12 +606,12 @@ class LifecycleWorkflow:
             search.LIFECYCLE_STATE.value_set(str(record.state)),
             search.NEXT_DEADLINE.value_set(deadline) if deadline is not None else search.NEXT_DEADLINE.value_unset(),
         ]
-        # Histories recorded before these attributes upserted the four above (patched).
+        # Old branch: histories recorded before these attributes upserted the four above.
         if self._patched("ui-post-and-role-attributes"):
             updates += self._post_attributes()
-        # Histories recorded before upserted every attribute after every act (patched): most
-        # never change (the States, the post, the role), and each upsert is a command and an
-        # event the server writes (bench item 3).
+        # Only what changed: most attributes never do (the States, the post, the role), and each
+        # upsert is a command and an event the server keeps. Old branch: histories recorded
+        # before upserted every attribute after every act.
         if self._patched("search-attributes-on-change"):
             current = workflow.info().typed_search_attributes
             updates = [u for u in updates if current.get(u.key) != u.value]
@@ -609,15 +620,11 @@ class LifecycleWorkflow:
         workflow.set_current_details(self._status(deadline, timer))
 
     def _post_attributes(self) -> list[SearchAttributeUpdate[Any]]:
-        record, kind = self.record, self.LIFECYCLE.name
-        updates = []
-        if kind in ("post", "member", "custody"):
-            updates.append(search.POST_ID.value_set(record.id if kind == "post" else record.post_id))
-        if kind == "post":
-            updates.append(search.POST_CLASSIFICATION.value_set(str(record.classification)))
-        if kind == "member":
-            updates.append(search.MEMBER_ROLE.value_set(str(record.role)))
-        return updates
+        """The kind's own attributes (models/kinds.py): which post, its classification, a member's role."""
+        return [
+            search.BY_NAME[name].value_set(str(getattr(self.record, field)))
+            for name, field in KINDS[self.LIFECYCLE.name].attributes
+        ]
 
     def _status(self, deadline: Any, timer: Any) -> str:
         """The Markdown the Web UI shows as current details: the state, whose move it is and
