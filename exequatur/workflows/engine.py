@@ -125,9 +125,10 @@ def act_update(act: Act) -> Any:
             update = workflow.current_update_info()
             assert update is not None  # an update handler always runs in its update
             act_id = update.id
-            return await self._perform(
+            outcome: ActOutcome = await self._perform(
                 act, body, request.party, request.principal, act_id, request.facts, request.profile
             )
+            return outcome
 
     def validate(self, request: ActRequest) -> None:  # type: ignore[no-untyped-def]
         self._check(act, request)
@@ -622,7 +623,7 @@ class LifecycleWorkflow:
     def _post_attributes(self) -> list[SearchAttributeUpdate[Any]]:
         """The kind's own attributes (models/kinds.py): which post, its classification, a member's role."""
         return [
-            search.BY_NAME[name].value_set(str(getattr(self.record, field)))
+            search.KEYWORDS[name].value_set(str(getattr(self.record, field)))
             for name, field in KINDS[self.LIFECYCLE.name].attributes
         ]
 

@@ -14,7 +14,8 @@ MEMBER_ROLE = SearchAttributeKey.for_keyword("MemberRole")  # members: head, off
 POST_ID = SearchAttributeKey.for_keyword("PostId")  # a post, its members and its custody: "everything of post X"
 
 ALL = (SENDING_STATE, RECEIVING_STATE, LIFECYCLE_STATE, NEXT_DEADLINE, POST_CLASSIFICATION, MEMBER_ROLE, POST_ID)
-BY_NAME = {key.name: key for key in ALL}
+# The keyword attributes a kind declares by name (models/kinds.py `Kind.attributes`).
+KEYWORDS: dict[str, SearchAttributeKey[str]] = {key.name: key for key in (POST_CLASSIFICATION, MEMBER_ROLE, POST_ID)}
 
 
 def dev_server_args() -> list[str]:
@@ -27,3 +28,17 @@ def dev_server_args() -> list[str]:
             f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}",
         ]
     return args
+
+
+def _check_kinds() -> None:
+    """Every attribute a kind declares is one of ours, checked at import rather than at a kind's
+    first act."""
+    from exequatur.models.kinds import KINDS
+
+    for kind in KINDS.values():
+        unknown = {name for name, _ in kind.attributes} - set(KEYWORDS)
+        if unknown:
+            raise ValueError(f"kind {kind.name!r} declares search attributes that do not exist: {sorted(unknown)}")
+
+
+_check_kinds()
