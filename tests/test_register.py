@@ -183,7 +183,7 @@ def test_worker_and_api_migrating_at_once_do_not_collide(tmp_path):
     assert [child.exitcode for child in children] == [0, 0, 0]
 
 
-# ---- the relay's queue (register/outbox.py, relay.py) ------------------------------
+# ---- the relay's queue (register/outbox.py, worker/relay.py) ------------------------------
 
 def district_notice(seq: int) -> Notice:
     return Notice(id=f"M-1-{seq:04d}-district-authorities", recipient="district-authorities", article="VCCR 14",

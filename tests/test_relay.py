@@ -1,4 +1,4 @@
-"""The notice relay (relay.py) against the session's worker: the register queues a
+"""The notice relay (exequatur/worker/relay.py) against the session's worker: the register queues a
 notice with its act, the relay delivers it, and the member's workflow records the Art. 14
 delivery it is told of, with the time the register kept (R14). Its histories are in the
 replay corpus (patch "notices-by-relay")."""

@@ -35,7 +35,7 @@ def test_histories_cover_every_workflow():
 async def test_history_replays(path: Path):
     workflow_id = path.stem.split("--", 1)[1]
     history = WorkflowHistory.from_json(workflow_id, path.read_text())
-    # The runner the worker runs them with (worker.py), the sandbox included.
+    # The runner the worker runs them with (worker/runner.py), the sandbox included.
     replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter(None), workflow_runner=WORKFLOW_RUNNER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

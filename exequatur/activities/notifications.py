@@ -1,6 +1,6 @@
 """Outbound notifications (Art. 14 to the district authorities, Art. 24 to the foreign
 ministry): to the webhook when one is configured, else to the outbox folder, once each.
-The relay (relay.py) delivers them; the activity serves workflows started before it."""
+The relay (worker/relay.py) delivers them; the activity serves workflows started before it."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def deliver(row: dict, renew: Callable[[], None] | None = None) -> str:
 def deliver_notifications(record_id: str) -> DeliveryResult:
     """Deliver every undelivered notice of a record; the register keeps each delivery time.
 
-    Workflows that started before the relay (relay.py) still call this; it takes the
+    Workflows that started before the relay (worker/relay.py) still call this; it takes the
     relay's lease on the record's notices, so the two never deliver one notice at once."""
     engine, token = register_engine(), f"activity-{uuid.uuid4().hex[:12]}"
     lease = outbox.LEASE

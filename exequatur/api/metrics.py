@@ -30,7 +30,7 @@ from exequatur.models.kinds import KINDS
 from exequatur.register import outbox
 
 # The routes that create a record are acts too (their lifecycle's creating act); the other acts
-# are the generated `.../acts/{act}` routes, named "<kind>:<act>" (api/app.py `_act_route`).
+# are the generated `.../acts/{act}` routes, named "<kind>:<act>" (api/acts.py `_act_route`).
 CREATING_ROUTES = {
     kind.creation_route: (kind.name, kind.lifecycle.creation.name) for kind in KINDS.values() if kind.creation_route
 }
@@ -38,7 +38,7 @@ CREATING_ROUTES = {
 
 class NoticeBacklog:
     """Read at each scrape from the register: the notices the workers' relays have not yet
-    delivered (relay.py), by recipient, and how long the oldest has waited. An alert
+    delivered (worker/relay.py), by recipient, and how long the oldest has waited. An alert
     on the age catches a receiver that is down (the relays retry it for ever)."""
 
     def __init__(self, engine: Engine) -> None:

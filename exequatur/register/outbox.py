@@ -1,5 +1,5 @@
 """The relay's side of the transactional outbox (register.queries.record_act queues each
-notice in its act's transaction; relay.py delivers them).
+notice in its act's transaction; worker/relay.py delivers them).
 
 A notice is pending until it is delivered and, where its record records the delivery (R14),
 until the record has been told. Relays in several worker processes share the queue through a

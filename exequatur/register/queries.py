@@ -136,7 +136,7 @@ def _upsert_record(conn: Connection, entry: ActEntry) -> None:
 
 
 # Reads take an engine, or the connection of a caller making several reads in one trip (the
-# API's reads before an act, api/app.py): one checkout instead of one per read.
+# API's reads before an act, api/service.py): one checkout instead of one per read.
 Bind: TypeAlias = Engine | Connection
 
 

@@ -62,7 +62,7 @@ notifications = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("delivered_at", DateTime(timezone=True)),
     Column("channel", String(16)),
-    # The relay's lease (relay.py, migration 0003): who holds the notice and until
+    # The relay's lease (worker/relay.py, migration 0003): who holds the notice and until
     # when; after a failure, when to try again.
     Column("claimed_by", String(64)),
     Column("claimed_until", DateTime(timezone=True)),

@@ -1,4 +1,4 @@
-"""How a client performs acts on the lifecycles: one place for the API (api/app.py) and the
+"""How a client performs acts on the lifecycles: one place for the API (api/service.py) and the
 operators' import (onboarding/), both talking to Temporal directly.
 
 Record ids and update ids derive from a caller's key (an Idempotency-Key, a CSV row's natural

@@ -1,4 +1,4 @@
-"""The notice relay's lease and report columns (relay.py).
+"""The notice relay's lease and report columns (worker/relay.py).
 
 Notices queued with their acts are delivered by a relay in each worker process instead of an
 activity per act; these columns let several workers share the queue without delivering a
