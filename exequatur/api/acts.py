@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from exequatur.api import openapi
-from exequatur.api.dependencies import Caller, IdempotencyKey, Services
+from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.models.common import ActBody
 from exequatur.models.custody import CUSTODY
@@ -38,7 +38,7 @@ def _act_route(router: APIRouter, kind: str, prefix: str, act: Act, via_post: bo
 
     async def endpoint(
         principal: Caller,
-        service: Services,
+        service: ServiceDep,
         record_id: str,
         body: Any = Body(None),
         idempotency_key: IdempotencyKey = None,

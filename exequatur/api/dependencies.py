@@ -18,6 +18,6 @@ async def service(request: Request) -> Service:
 
 
 Caller = Annotated[Principal, Depends(caller)]
-Services = Annotated[Service, Depends(service)]
+ServiceDep = Annotated[Service, Depends(service)]
 # An act retried with the same key is applied once and answered as the first time (docs/api.md).
 IdempotencyKey = Annotated[str | None, Header()]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from exequatur.api.dependencies import Services
+from exequatur.api.dependencies import ServiceDep
 from exequatur.register import queries
 
 router = APIRouter()
@@ -18,7 +18,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", include_in_schema=False)
-async def readyz(service: Services) -> JSONResponse:
+async def readyz(service: ServiceDep) -> JSONResponse:
     try:
         await service.db(queries.get_profile, "FRA")
         await service.temporal.service_client.check_health()

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from exequatur.api import openapi
 from exequatur.api.acts import act_routes
 from exequatur.api.auth import parties_of
-from exequatur.api.dependencies import Caller, IdempotencyKey, Services
+from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import _appointment_reads, derived_id, not_before
 from exequatur.models.common import Party
@@ -31,7 +31,7 @@ router = APIRouter()
     responses=openapi.problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def appoint_member(
-    principal: Caller, service: Services, post_id: str, body: Appointment, idempotency_key: IdempotencyKey = None
+    principal: Caller, service: ServiceDep, post_id: str, body: Appointment, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """The sending State appoints a head of post or a member of the staff (VCCR 10, 11, 19)."""
     update_id = derived_id(principal, f"posts/{post_id}/members", idempotency_key)
@@ -63,20 +63,20 @@ async def appoint_member(
 
 
 @router.get("/v1/posts/{post_id}/members", tags=["members"])
-async def list_members(principal: Caller, service: Services, post_id: str) -> list[dict[str, Any]]:
+async def list_members(principal: Caller, service: ServiceDep, post_id: str) -> list[dict[str, Any]]:
     """The members of a post, every tenure, as the register holds them."""
     await service.load(principal, "post", post_id)
     return await service.db(queries.list_records, "member", post_id=post_id)
 
 
 @router.get("/v1/members/{record_id}", tags=["members"])
-async def get_member(principal: Caller, service: Services, record_id: str) -> dict[str, Any]:
+async def get_member(principal: Caller, service: ServiceDep, record_id: str) -> dict[str, Any]:
     return await service.load_view(principal, "member", record_id)
 
 
 @router.get("/v1/members/{record_id}/status", tags=["members"])
 async def status_certificate(
-    principal: Caller, service: Services, record_id: str, on: date = Query(...)
+    principal: Caller, service: ServiceDep, record_id: str, on: date = Query(...)
 ) -> StatusCertificate:
     """The status certificate (Samoa Act s.21): whether privileges applied on a date, from
     which act and article they began and ended (VCCR 53)."""

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from exequatur.api import openapi
 from exequatur.api.acts import act_routes
 from exequatur.api.auth import can_read
-from exequatur.api.dependencies import Caller, IdempotencyKey, Services
+from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import derived_id, not_before
 from exequatur.models.common import Party
@@ -25,7 +25,7 @@ router = APIRouter()
 
 @router.post("/v1/posts", status_code=201, tags=["posts"], responses=openapi.problem_responses(401, 403, 409, 422, 503))
 async def request_post(
-    principal: Caller, service: Services, body: PostRequest, idempotency_key: IdempotencyKey = None
+    principal: Caller, service: ServiceDep, body: PostRequest, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
     """The sending State asks the receiving State's consent to a post (VCCR 4(1)-(2), 4(4))."""
     if principal.state is None:
@@ -93,7 +93,7 @@ async def request_post(
 @router.get("/v1/posts", tags=["posts"])
 async def list_posts(
     principal: Caller,
-    service: Services,
+    service: ServiceDep,
     sending_state: str | None = None,
     receiving_state: str | None = None,
     state: str | None = None,
@@ -106,12 +106,12 @@ async def list_posts(
 
 
 @router.get("/v1/posts/{record_id}", tags=["posts"])
-async def get_post(principal: Caller, service: Services, record_id: str) -> dict[str, Any]:
+async def get_post(principal: Caller, service: ServiceDep, record_id: str) -> dict[str, Any]:
     return await service.load_view(principal, "post", record_id)
 
 
 @router.get("/v1/custody/{record_id}", tags=["posts"])
-async def get_custody(principal: Caller, service: Services, record_id: str) -> dict[str, Any]:
+async def get_custody(principal: Caller, service: ServiceDep, record_id: str) -> dict[str, Any]:
     """A third State's custody of a closed post (VCCR 27(1)(b)): its moves and reminders."""
     return await service.load_view(principal, "custody", record_id)
 

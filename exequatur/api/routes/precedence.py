@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from exequatur.api import consular_list
-from exequatur.api.dependencies import Caller, Services
+from exequatur.api.dependencies import Caller, ServiceDep
 from exequatur.models.common import StateCode
 from exequatur.register.precedence import consular_list_entries
 
@@ -22,7 +22,7 @@ router = APIRouter()
     responses={200: {"content": {"text/html": {}, "text/csv": {}}}},
 )
 async def precedence(
-    request: Request, principal: Caller, service: Services, receiving_state: StateCode, on: date | None = None
+    request: Request, principal: Caller, service: ServiceDep, receiving_state: StateCode, on: date | None = None
 ) -> Any:
     """The consular list of a receiving State in order of precedence (VCCR 16), as it stood on
     `on` (default today), read from the register. `Accept: text/html` gives the printable list,

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from exequatur.api.auth import can_read
-from exequatur.api.dependencies import Caller, Services
+from exequatur.api.dependencies import Caller, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.models.common import StateCode
 from exequatur.models.profile import Profile
@@ -17,7 +17,7 @@ router = APIRouter()
 
 
 @router.put("/v1/profiles/{state}", tags=["profiles"])
-async def put_profile(principal: Caller, service: Services, state: StateCode, profile: Profile) -> dict[str, Any]:
+async def put_profile(principal: Caller, service: ServiceDep, state: StateCode, profile: Profile) -> dict[str, Any]:
     """The receiving State's national law and usage (VCCR 10(2), 20, 22(3), 68); by that State or admin."""
     if principal.state != state and principal.role != "admin":
         raise Problem(403, "A profile is set by its own State or an admin")
@@ -27,7 +27,7 @@ async def put_profile(principal: Caller, service: Services, state: StateCode, pr
 
 
 @router.get("/v1/profiles/{state}", tags=["profiles"])
-async def get_profile(principal: Caller, service: Services, state: StateCode) -> dict[str, Any]:
+async def get_profile(principal: Caller, service: ServiceDep, state: StateCode) -> dict[str, Any]:
     stored = await service.db(queries.get_profile, state)
     document = Profile.model_validate(stored or {}).model_dump(mode="json")
     if principal.state != state and not principal.reads_everything:

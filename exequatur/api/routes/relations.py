@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from exequatur.api import openapi
 from exequatur.api.acts import act_routes
 from exequatur.api.auth import can_read
-from exequatur.api.dependencies import Caller, IdempotencyKey, Services
+from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import derived_id
 from exequatur.models.common import Party
@@ -24,7 +24,11 @@ router = APIRouter()
     "/v1/relations", status_code=201, tags=["relations"], responses=openapi.problem_responses(401, 403, 409, 422, 503)
 )
 async def establish_relations(
-    request: Request, principal: Caller, service: Services, body: EstablishBody, idempotency_key: IdempotencyKey = None
+    request: Request,
+    principal: Caller,
+    service: ServiceDep,
+    body: EstablishBody,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Consular relations by mutual consent (VCCR 2(1)), or implied by diplomatic relations (2(2))."""
     if principal.state is None:
@@ -68,7 +72,7 @@ async def establish_relations(
 
 
 @router.get("/v1/relations", tags=["relations"])
-async def list_relations(principal: Caller, service: Services) -> list[dict[str, Any]]:
+async def list_relations(principal: Caller, service: ServiceDep) -> list[dict[str, Any]]:
     rows = await service.db(queries.list_records, "relations")
     return [r for r in rows if can_read(principal, r)]
 
