@@ -61,6 +61,12 @@ TOKENS = {
     "tok-tza": 'state = "TZA"',
     "tok-uga": 'state = "UGA"',
     "tok-rwa": 'state = "RWA"',
+    "tok-grc": 'state = "GRC"',  # the status certificate at its edges (test_convention_edges.py)
+    "tok-cyp": 'state = "CYP"',
+    "tok-prt": 'state = "PRT"',
+    "tok-esp": 'state = "ESP"',
+    "tok-ita": 'state = "ITA"',  # a reciprocity order (test_convention_edges.py): nobody else acts for them
+    "tok-mlt": 'state = "MLT"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }

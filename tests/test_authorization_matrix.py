@@ -27,6 +27,8 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "IgoRepresentation": {"organization": "OAS"},
     "HandOver": {"inventory": {"archives_sealed_units": 1}},
     "EstablishBody": {"with_state": "PER"},
+    "RestrictPrivileges": {"order": "Order 1/2026", "scope": "none"},
+    "LiftRestriction": {"order": "Order 1/2026"},
 }
 CALLERS = {"SS": "tok-mex", "RS": "tok-per", "TS": "tok-chl", "stranger": "tok-arg",
            "auditor": "tok-audit", "admin": "tok-admin", "nobody": None}

@@ -90,8 +90,10 @@ def test_profiles_and_members_in_functions(engine):
     queries.put_profile(engine, "WSM", {"recall_period": "P20D"})
     assert queries.get_profile(engine, "WSM") == {"recall_period": "P20D"}
     queries.record_act(engine, entry(1, "appoint", "appointed"))
+    assert queries.count_members_in_functions(engine, "P-1") == 0  # the head is not of the staff (VCCR 20, 1(1)(h))
+    queries.record_act(engine, appointment("M-2"))
     assert queries.count_members_in_functions(engine, "P-1") == 1
-    queries.record_act(engine, entry(2, "depart", "departed"))
+    queries.record_act(engine, appointment("M-2", "departed", act_id="depart-M-2"))
     assert queries.count_members_in_functions(engine, "P-1") == 0  # functions ended (VCCR 20 counts no more)
 
 

@@ -57,7 +57,7 @@ def record_acts(entries: list[ActEntry]) -> int:
 def read_profile(receiving_state: str) -> Profile:
     """The receiving State's profile now (defaults where it has set none, docs/api.md)."""
     stored = queries.get_profile(register_engine(), receiving_state)
-    return Profile.model_validate(stored or {})
+    return Profile.of(receiving_state, stored)
 
 
 @activity.defn(name="related-records")

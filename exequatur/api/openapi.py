@@ -69,6 +69,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "close": {"kind": "temporary"},
     "propose-custodian": {"custodian": {"kind": "third-state", "state": "NZL"}},
     "propose-protecting-state": {"state": "NZL"},
+    "restrict-privileges": {"order": "Order 2026/1", "scope": "official-acts"},
+    "lift-restriction": {"order": "Order 2026/1"},
     "notify-officer-precedence": {"order": ["M-0123456789AB"], "notified_by": "head-of-post"},
     "notify-igo-representation": {"organization": "Pacific Islands Forum"},
     "hand-over": {"inventory": {"premises": ["Chancery, Apia"], "property": ["vehicles"], "archives_sealed_units": 12}},

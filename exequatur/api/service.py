@@ -161,6 +161,7 @@ class Service:
         request = ActRequest(
             party=act.party,
             principal=principal.name,
+            state=principal.state,
             facts=facts,
             profile=profile,
             body=body.model_dump(mode="json", exclude_none=True, by_alias=True),
@@ -293,7 +294,10 @@ class Service:
         act = lifecycle.creation
         record = {**record, **(facts if facts is not None else await self.facts(kind, record))}
         request = ActRequest(
-            party=party, principal=principal.name, body=body.model_dump(mode="json", exclude_none=True, by_alias=True)
+            party=party,
+            principal=principal.name,
+            state=principal.state,
+            body=body.model_dump(mode="json", exclude_none=True, by_alias=True),
         )
         try:
             outcome = await self.in_time(
@@ -360,7 +364,9 @@ def _act_reads(
             return None, {}, None, None, []
         facts = acts_client.facts(conn, kind, record)
         profile = (
-            Profile.model_validate(queries.get_profile(conn, record["receiving_state"]) or {}) if with_profile else None
+            Profile.of(record["receiving_state"], queries.get_profile(conn, record["receiving_state"]))
+            if with_profile
+            else None
         )
         return (
             record,

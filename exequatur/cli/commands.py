@@ -458,23 +458,23 @@ def certificate(
 ) -> None:
     """The status certificate of a member on a date as a printable HTML page, with its basis: the acts,
     their dates and articles (VCCR 53; Samoa Act 1978 s.21). The finding is the API's
-    (GET /v1/members/{id}/status): models.member.certificate."""
+    (GET /v1/members/{id}/status): models.certificate.certificate."""
     from datetime import UTC, datetime
 
     from exequatur.cli.printouts import certificate_html
-    from exequatur.models.member import Member
-    from exequatur.models.member import certificate as status_on
+    from exequatur.models.certificate import certificate as status_on
     from exequatur.register import queries
 
     day = _day(on, "--on")
     assert day is not None
     engine = _register()
-    document = queries.get_record(engine, member_id, "member")
-    if document is None:
+    facts = queries.certificate_facts(engine, member_id)
+    if facts is None:
         typer.echo(f"no member {member_id!r} in the register", err=True)
         _exit(1)
-    member = Member.model_validate(document)
-    page = certificate_html(member, status_on(member, day), queries.acts_of(engine, member_id), datetime.now(UTC))
+    member, profile, restrictions = facts
+    status = status_on(member, day, profile, restrictions)
+    page = certificate_html(member, status, queries.acts_of(engine, member_id), datetime.now(UTC))
     if out:
         out.write_text(page, encoding="utf-8")
         typer.echo(f"certificate of {member_id} on {day.isoformat()} written to {out}")

@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from exequatur.models.certificate import StatusCertificate
 from exequatur.models.common import STATE_NAMES, Party
 from exequatur.models.kinds import KINDS
 from exequatur.models.lifecycle import PARTY_NAMES, Case
-from exequatur.models.member import Member, StatusCertificate
+from exequatur.models.member import Member
 from exequatur.register import queries
 from exequatur.workflows import client as acts_client
 
@@ -157,7 +158,7 @@ dt { font-weight: bold; }
 
 def certificate_html(member: Member, status: StatusCertificate, acts: list[dict[str, Any]], issued: datetime) -> str:
     """The status certificate (Samoa Act s.21) as a printable page. The finding is
-    `models.member.certificate`'s; the basis lists the acts recorded up to the date, marking those
+    `models.certificate.certificate`'s; the basis lists the acts recorded up to the date, marking those
     from which privileges began and ended (VCCR 53(1), 53(3))."""
     on = status.on
     basis_acts = {e.act for e in (status.began, status.ended) if e}
@@ -179,6 +180,22 @@ def certificate_html(member: Member, status: StatusCertificate, acts: list[dict[
             f"Privileges ended on {status.ended.on:%d %B %Y} by <em>{escape(status.ended.act)}</em> "
             f"({escape(status.ended.article)})."
         )
+    scope = {
+        "full": "in full",
+        "official-acts": "for official acts only",
+        "limited": "as to the exemptions only",
+        "none": "not at all",
+    }[status.scope]
+    lines.append(
+        f"Scope on that date: {scope}, resting on {escape(', '.join(status.articles)) or 'no provision'}"
+        + (f"; narrowed by {escape(status.restricted_by)}" if status.restricted_by else "")
+        + (
+            f"; without force of law in the receiving State: {escape(', '.join(status.not_in_force))}"
+            if status.not_in_force
+            else ""
+        )
+        + "."
+    )
     if status.official_acts_immunity:
         lines.append(
             "Immunity for acts performed in the exercise of consular functions continues without "

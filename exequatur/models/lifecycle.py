@@ -57,6 +57,9 @@ class Context:
     now: datetime
     periods: dict[str, timedelta] = field(default_factory=dict)
     act_id: str = ""  # the act's stable id (its update id): notices caused by it are named after it
+    # The State that performs the act, where the act's effect depends on which State of a pair
+    # it is (a relations pair acts as either State); None for the service's own acts.
+    actor: str | None = None
 
 
 Effect = Callable[[Any, Any, Context], list[Notice] | None]

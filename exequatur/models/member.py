@@ -72,7 +72,7 @@ class Member(Particulars):
     district: str | None = None
     state: MemberState = MemberState.APPOINTED
     appointed_on: date | None = None
-    needs_nationality_consent: str | None = None  # the article requiring it: 22(1) or 22(3)
+    needs_nationality_consent: str | None = None  # the article requiring it: 22(2) or 22(3)
     nationality_consent: bool = False
     instrument_presented_on: date | None = None
     instrument_particulars: dict[str, str | None] | None = None
@@ -145,6 +145,8 @@ def appointment_refusal(post: Post, profile: Profile, active_members: int, reque
         return Refusal(
             "The receiving State has not agreed that a notification replaces the commission", "VCCR 11(3)", state
         )
+    if request.role == "head":
+        return None  # VCCR 20 limits the consular staff, of which the head is not (1(1)(h))
     return staff_ceiling_refusal(post.id, profile, active_members, state)
 
 
@@ -165,7 +167,8 @@ FUNCTIONS_ENDED: tuple[str, ...] = tuple(
 def staff_ceiling_refusal(
     post_id: str, profile: Profile, members_in_functions: int, state: str = "open"
 ) -> Refusal | None:
-    """VCCR 20: a new member beyond the receiving State's ceiling for the post is refused. Asked
+    """VCCR 20: a new member of the consular staff beyond the receiving State's ceiling for the
+    post is refused; the ceiling counts the consular staff, not the head (1(1)(h)). Asked
     before the workflow starts (`appointment_refusal`) and again by the register as it records
     the appointment, where two appointments at once cannot both pass (register/queries.py)."""
     ceiling = profile.staff_ceiling.get(post_id)
@@ -179,7 +182,7 @@ def new_member(member_id: str, post: Post, profile: Profile, request: Appointmen
     nationalities = set(request.person.nationalities)
     consent_article = None
     if is_officer and post.receiving_state in nationalities:
-        consent_article = "VCCR 22(1)"
+        consent_article = "VCCR 22(2)"  # 22(2): a national of the receiving State, with its express consent
     elif is_officer and profile.third_state_nationals_need_consent and post.sending_state not in nationalities:
         consent_article = "VCCR 22(3)"
     instrument = request.instrument
@@ -253,7 +256,7 @@ nationality_consented = _rule(
     "nationality_consented",
     "VCCR 22",
     "The receiving State's express consent is required for an officer of its "
-    "nationality (22(1)) or, where it reserves the right, a third State's (22(3))",
+    "nationality (22(2)) or, where it reserves the right, a third State's (22(3))",
     lambda m: m.needs_nationality_consent is None or m.nationality_consent,
 )
 consent_needed = _rule(
@@ -443,7 +446,9 @@ def _arrival(m: Member, body: Arrival, ctx: Context) -> None:
     if m.role == "officer" and m.appointed_on is not None:
         # Art. 19(2): notice in time for 23(3); late notice is recorded, not refused.
         m.late_notice = m.arrived_on < m.appointed_on + ctx.periods["staff_notice_period"]
-    if not m.person.permanent_resident:
+    if not m.person.permanent_resident and m.receiving_state not in m.person.nationalities:
+        # A national or permanent resident is in the territory already: the window opens when the
+        # duties begin (53(1)), and Art. 71 decides what it holds (models/certificate.py).
         _begin_privileges(m, m.arrived_on, "notify-arrival", "VCCR 53(1)")
 
 
@@ -519,7 +524,7 @@ def _consent_nationality(m: Member, body: ActBody, ctx: Context) -> None:
 def _withdraw_nationality_consent(m: Member, body: ActBody, ctx: Context) -> None:
     m.nationality_consent = False
     if m.state == MemberState.TERMINATED:
-        _end_functions(m, ctx, "VCCR 22(1), 25(c)")
+        _end_functions(m, ctx, f"{m.needs_nationality_consent or 'VCCR 22(2)'}, 25(c)")
 
 
 def _authorize_diplomatic(m: Member, body: ActBody, ctx: Context) -> None:
@@ -730,7 +735,7 @@ MEMBER = Lifecycle(
         Act(
             "consent-nationality",
             Party.RS,
-            "VCCR 22(1)",
+            "VCCR 22(2)",
             "Express consent to an officer of the receiving State's (or a third State's, 22(3)) nationality.",
             (Route(SERVING, None, (consent_needed,)),),
             effect=_consent_nationality,
@@ -738,7 +743,7 @@ MEMBER = Lifecycle(
         Act(
             "withdraw-nationality-consent",
             Party.RS,
-            "VCCR 22(1)",
+            "VCCR 22(2)",
             "The consent is withdrawn: a member in functions ceases to be one (25(c)).",
             (
                 Route(("provisionally-admitted", "admitted", "recall-requested"), "terminated", (consent_given,)),
@@ -821,40 +826,3 @@ MEMBER = Lifecycle(
         and not m.district_notification_due
     ),
 )
-
-
-class CertificateEvent(BaseModel):
-    on: date
-    act: str
-    article: str
-
-
-class StatusCertificate(BaseModel):
-    """Samoa Act s.21: whether privileges applied to a member on a date, and on what basis."""
-
-    member_id: str
-    on: date
-    privileges: bool
-    began: CertificateEvent | None = None
-    ended: CertificateEvent | None = None
-    official_acts_immunity: bool = True  # Art. 53(4): continues without limit for official acts
-
-
-def certificate(member: Member, on: date) -> StatusCertificate:
-    """Privileges hold from the day they began through the day they ended (53(1), 53(3))."""
-    p = member.privileges
-    began = (
-        CertificateEvent(on=p.began_on, act=p.began_act or "", article=p.began_article or "") if p.began_on else None
-    )
-    ended = (
-        CertificateEvent(on=p.ended_on, act=p.ended_act or "", article=p.ended_article or "") if p.ended_on else None
-    )
-    holds = p.began_on is not None and p.began_on <= on and (p.ended_on is None or on <= p.ended_on)
-    return StatusCertificate(
-        member_id=member.id,
-        on=on,
-        privileges=holds,
-        began=began if began and began.on <= on else None,
-        ended=ended if ended and ended.on <= on else None,
-        official_acts_immunity=True,  # Art. 53(4): for official acts, without limit of time
-    )

@@ -72,6 +72,9 @@ class ActRequest(BaseModel):
     principal: str = Field(max_length=64)
     body: dict[str, Any] = Field(default_factory=dict)
     facts: dict[str, Any] = Field(default_factory=dict)  # the lifecycle's `facts`, from the register
+    # The State the caller speaks for (the API's principal): an effect that depends on which State
+    # of a pair acts reads it (docs/domain.md, Art. 2). None from builds before it was sent.
+    state: str | None = None
     # The receiving State's profile as the caller read it with the facts, for an act whose effect
     # sets a deadline (its periods): the workflow then need not read it (one activity fewer).
     profile: Profile | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -30,7 +30,14 @@ class Profile(Strict):
         "sending-state-name", description="last resort in precedence (VCCR 16, usage)"
     )
     force_of_law: list[str] | None = Field(
-        None, description="articles given force of law (Samoa Act s.14(1)); null: all"
+        None,
+        description='the Convention\'s articles ("43") or paragraphs ("41(1)") with force of law in the '
+        "receiving State (Samoa Act s.14(1)); a status certificate rests only on these; null: all",
+    )
+    employee_nationals_official_acts: bool = Field(
+        False,
+        description="consular employees of a career-headed post who are nationals or permanent residents of the "
+        "receiving State have immunity for official acts (Samoa Act s.15; VCCR 71(2) leaves it to the receiving State)",
     )
 
     def periods(self) -> dict[str, timedelta]:
@@ -40,3 +47,59 @@ class Profile(Strict):
             "custody_response_period": self.custody_response_period,
             "staff_notice_period": self.staff_notice_period,
         }
+
+    @classmethod
+    def of(cls, state: str, stored: dict[str, Any] | None) -> Profile:
+        """A State's profile: what it has set, over what its own law says where the service knows
+        that law (`NATIONAL_LAW`), over the Convention's defaults."""
+        return cls.model_validate({**NATIONAL_LAW.get(state, {}), **(stored or {})})
+
+
+# What a receiving State's own statute settles, where the service carries it (docs/domain.md).
+NATIONAL_LAW: dict[str, dict[str, Any]] = {
+    # Samoa, Diplomatic Privileges and Immunities Act 1978: s.14(1)(a)-(c) (articles with force
+    # of law; Art. 58(1)-(3) and Art. 71 as far as the articles they refer to have it) and s.15.
+    "WSM": {
+        "force_of_law": [
+            "1",
+            "5",
+            "15",
+            "17(1)",
+            "31(1)",
+            "31(2)",
+            "31(4)",
+            "32",
+            "33",
+            "35",
+            "39",
+            "41(1)",
+            "41(2)",
+            "43",
+            "44",
+            "45",
+            "48",
+            "49",
+            "50",
+            "51",
+            "52",
+            "53",
+            "54",
+            "55(2)",
+            "55(3)",
+            "57(2)",
+            "58(1)",
+            "58(2)",
+            "58(3)",
+            "60",
+            "61",
+            "62",
+            "66",
+            "67",
+            "70(1)",
+            "70(2)",
+            "70(4)",
+            "71",
+        ],
+        "employee_nationals_official_acts": True,
+    },
+}

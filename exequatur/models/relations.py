@@ -8,8 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from exequatur.models.certificate import Restriction
 from exequatur.models.common import ActBody, Party, StateCode
-from exequatur.models.lifecycle import Act, Context, Lifecycle, Route, Rule, Tell
+from exequatur.models.lifecycle import Act, Context, Lifecycle, Refusal, Route, Rule, Tell
 
 
 class RelationsState(StrEnum):
@@ -28,6 +29,9 @@ class Relations(BaseModel):
     diplomatic_relations: Literal["maintained", "severed", "none"] = "maintained"
     established_on: date | None = None
     severed_on: date | None = None
+    # Reciprocity orders of either State narrowing the other's consular privileges (Samoa Act s.16,
+    # VCCR 72(2)(a)); lifted ones stay, with the date, for certificates of earlier dates.
+    restrictions: list[Restriction] = Field(default_factory=list)
     last_effective_date: date | None = None
     acts_count: int = 0
 
@@ -45,6 +49,18 @@ class EstablishBody(ActBody):
     )
 
 
+class RestrictPrivileges(ActBody):
+    """`restrict-privileges`: an Order of the acting State, as receiving State, narrowing the
+    privileges of the other State's posts and their members in its territory (Samoa Act s.16)."""
+
+    order: str = Field(min_length=1, max_length=200, description="the Order's reference, e.g. Order 2026/1")
+    scope: Literal["official-acts", "none"] = Field(description="the most a certificate may then say")
+
+
+class LiftRestriction(ActBody):
+    order: str = Field(min_length=1, max_length=200, description="the Order lifted")
+
+
 class MissionsBody(ActBody):
     diplomatic_missions: list[StateCode]
 
@@ -58,6 +74,38 @@ def _establish(record: Relations, body: EstablishBody, ctx: Context) -> None:
 
 def _missions(record: Relations, body: MissionsBody, ctx: Context) -> None:
     record.diplomatic_missions = sorted(set(body.diplomatic_missions) & set(record.states))
+
+
+def _restrict(record: Relations, body: RestrictPrivileges, ctx: Context) -> None:
+    assert ctx.actor is not None  # an act of a State (the API sends the caller's)
+    if any(r.order == body.order and r.lifted_on is None and r.issued_by == ctx.actor for r in record.restrictions):
+        raise Refusal(f"{body.order} is in force already", "VCCR 72(2)(a)", str(record.state))
+    record.restrictions.append(
+        Restriction(order=body.order, scope=body.scope, issued_by=ctx.actor, effective_date=ctx.effective_date)
+    )
+
+
+def _order_in_force(record: Relations, body: LiftRestriction) -> tuple[str, str] | None:
+    """Only an order in force can be lifted, and only by the State that issued it (VCCR 72(2)(a),
+    Samoa Act s.16)."""
+    if any(r.order == body.order and r.lifted_on is None for r in record.restrictions):
+        return None
+    return "VCCR 72(2)(a)", f"No order {body.order!r} is in force on these relations"
+
+
+def _lift(record: Relations, body: LiftRestriction, ctx: Context) -> None:
+    mine = [
+        r for r in record.restrictions if r.order == body.order and r.lifted_on is None and r.issued_by == ctx.actor
+    ]
+    if not mine:
+        raise Refusal(
+            f"{body.order} was not issued by {ctx.actor}: only the State that issued an Order lifts it",
+            "VCCR 72(2)(a)",
+            str(record.state),
+            403,
+        )
+    for restriction in mine:
+        restriction.lifted_on = ctx.effective_date
 
 
 def _sever(record: Relations, body: ActBody, ctx: Context) -> None:
@@ -120,6 +168,27 @@ RELATIONS = Lifecycle(
                 related=lambda r: {"sending_state": list(r.states), "receiving_state": list(r.states)},
                 body=lambda r: {},
             ),
+        ),
+        Act(
+            "restrict-privileges",
+            Party.EITHER,
+            "VCCR 72(2)(a); Samoa Act s.16",
+            "A State, as receiving State, restricts by Order the privileges of the other State's posts and "
+            "their members in its territory, in reciprocity; every certificate is at most the Order's scope "
+            "from its date.",
+            (Route(("established", "severed")),),
+            body=RestrictPrivileges,
+            effect=_restrict,
+        ),
+        Act(
+            "lift-restriction",
+            Party.EITHER,
+            "VCCR 72(2)(a); Samoa Act s.16",
+            "The State that issued a reciprocity Order lifts it from its date.",
+            (Route(("established", "severed")),),
+            body=LiftRestriction,
+            admissible=_order_in_force,
+            effect=_lift,
         ),
         Act(
             "sever-diplomatic",

@@ -202,7 +202,7 @@ def _post_context(engine: Any, post_id: str) -> PostContext:
     assert document is not None  # the group imported it, or found it, just before
     return PostContext(
         post=Post.model_validate({**document, **acts.facts(engine, "post", document)}),
-        profile=Profile.model_validate(queries.get_profile(engine, document["receiving_state"]) or {}),
+        profile=Profile.of(document["receiving_state"], queries.get_profile(engine, document["receiving_state"])),
         member_facts=acts.facts(engine, "member", document),
     )
 

@@ -60,7 +60,7 @@ def consular_list_facts(engine: Any, receiving_state: str) -> tuple[list[MemberF
     return (
         [_member_facts(row) for row in members],
         [_post_facts(row) for row in posts],
-        Profile.model_validate(queries.get_profile(engine, receiving_state) or {}),
+        Profile.of(receiving_state, queries.get_profile(engine, receiving_state)),
     )
 
 

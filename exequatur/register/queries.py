@@ -9,9 +9,11 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 
-from exequatur.models.member import FUNCTIONS_ENDED, staff_ceiling_refusal
+from exequatur.models.certificate import Restriction
+from exequatur.models.member import FUNCTIONS_ENDED, Member, staff_ceiling_refusal
 from exequatur.models.messages import ActEntry, ListedAct
 from exequatur.models.profile import Profile
+from exequatur.models.relations import relations_id
 from exequatur.register.schema import acts, notifications, profiles, records
 
 
@@ -54,7 +56,10 @@ _MEMBERS_IN_FUNCTIONS = (
     select(func.count())
     .select_from(records)
     .where(
-        records.c.kind == "member", records.c.post_id == bindparam("post_id"), records.c.state.not_in(FUNCTIONS_ENDED)
+        records.c.kind == "member",
+        records.c.post_id == bindparam("post_id"),
+        records.c.state.not_in(FUNCTIONS_ENDED),
+        func.coalesce(records.c.role, "") != "head",  # VCCR 20 limits the consular staff (1(1)(h)), not the head
     )
 )
 _PROFILE = select(profiles.c.document).where(profiles.c.state == bindparam("state"))
@@ -106,8 +111,10 @@ def _within_staff_ceiling(conn: Connection, member: dict[str, Any]) -> None:
     """VCCR 20 where it cannot be raced: the API and the import refuse an appointment beyond the
     post's ceiling before its workflow starts, but two appointments at once both pass that check.
     Raises the Refusal; the transaction then records nothing."""
+    if member["role"] == "head":
+        return  # the ceiling is of the consular staff (VCCR 20 with 1(1)(h)): the head is not counted
     stored = conn.execute(_PROFILE, {"state": member["receiving_state"]}).scalar()
-    profile = Profile.model_validate(stored or {})
+    profile = Profile.of(member["receiving_state"], stored)
     if member["post_id"] not in profile.staff_ceiling:
         return  # most posts have no ceiling: nothing to hold
     conn.execute(_HOLD_POST, {"post_key": member["post_id"]})
@@ -204,7 +211,8 @@ def recorded_act_ids(engine: Engine, act_ids: list[str]) -> set[str]:
 
 
 def count_members_in_functions(bind: Bind, post_id: str) -> int:
-    """The post's members whose functions have not ended (VCCR 20's ceiling counts them)."""
+    """The post's consular staff whose functions have not ended (VCCR 20's ceiling counts them:
+    members other than the head, 1(1)(h))."""
     with _reading(bind) as conn:
         return int(conn.execute(_MEMBERS_IN_FUNCTIONS, {"post_id": post_id}).scalar_one())
 
@@ -309,3 +317,16 @@ def consular_list_rows(engine: Engine, receiving_state: str) -> tuple[list[Any],
     )
     with engine.connect() as conn:
         return list(conn.execute(members).all()), list(conn.execute(posts).all())  # rows unpack as tuples
+
+
+def certificate_facts(bind: Bind, member_id: str) -> tuple[Member, Profile, list[Restriction]] | None:
+    """What a status certificate reads, in one trip: the member, the receiving State's profile
+    (force of law, s.15) and the reciprocity orders on the pair's relations (s.16)."""
+    with _reading(bind) as conn:
+        document = get_record(conn, member_id, "member")
+        if document is None:
+            return None
+        member = Member.model_validate(document)
+        profile = Profile.of(member.receiving_state, get_profile(conn, member.receiving_state))
+        relations = get_record(conn, relations_id(member.sending_state, member.receiving_state), "relations") or {}
+    return member, profile, [Restriction.model_validate(r) for r in relations.get("restrictions", [])]

@@ -55,7 +55,7 @@ def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, 
         "ss_diplomatic_mission": record["sending_state"] in relations.get("diplomatic_missions", [])
     }
     if kind == "post":
-        profile = Profile.model_validate(queries.get_profile(engine, record["receiving_state"]) or {})
+        profile = Profile.of(record["receiving_state"], queries.get_profile(engine, record["receiving_state"]))
         found["acting_heads_need_consent"] = profile.acting_heads_need_consent
         found["relations_severed"] = relations.get("state") == "severed"
         others = queries.list_records(

@@ -126,7 +126,7 @@ def act_update(act: Act) -> Any:
             assert update is not None  # an update handler always runs in its update
             act_id = update.id
             outcome: ActOutcome = await self._perform(
-                act, body, request.party, request.principal, act_id, request.facts, request.profile
+                act, body, request.party, request.principal, act_id, request.facts, request.profile, request.state
             )
             return outcome
 
@@ -296,12 +296,21 @@ class LifecycleWorkflow:
         act_id: str,
         facts: dict[str, Any] | None = None,
         profile: Profile | None = None,
+        actor: str | None = None,
     ) -> ActOutcome:
         periods = await self._periods(bool(act.periods), profile)
         before = self.record.model_copy(deep=True)
         try:
             entry = self._apply(
-                act, body, party, principal, act_id, facts or {}, periods, creating=act.creates and not self.created
+                act,
+                body,
+                party,
+                principal,
+                act_id,
+                facts or {},
+                periods,
+                creating=act.creates and not self.created,
+                actor=actor,
             )
             await workflow.execute_local_activity(
                 record_act,
@@ -349,6 +358,7 @@ class LifecycleWorkflow:
         facts: dict[str, Any],
         periods: dict[str, timedelta],
         creating: bool,
+        actor: str | None = None,
     ) -> ActEntry:
         """Apply the act to the record in memory: the register's entry to write. Raises Refusal."""
         record = self.record
@@ -356,7 +366,7 @@ class LifecycleWorkflow:
         for name, value in facts.items():
             if name in self.LIFECYCLE.facts:
                 setattr(record, name, value)
-        ctx = Context(act.name, effective, workflow.now(), periods, act_id=act_id)
+        ctx = Context(act.name, effective, workflow.now(), periods, act_id=act_id, actor=actor)
         notices = apply_act(self.case, act, body, ctx, creating=creating)
         return ActEntry(
             act_id=act_id,

@@ -14,8 +14,9 @@ from exequatur.api.auth import parties_of
 from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import _appointment_reads, derived_id, not_before
+from exequatur.models.certificate import StatusCertificate, certificate
 from exequatur.models.common import Party
-from exequatur.models.member import Appointment, Member, StatusCertificate, appointment_refusal, certificate, new_member
+from exequatur.models.member import Appointment, appointment_refusal, new_member
 from exequatur.models.post import Post
 from exequatur.models.profile import Profile
 from exequatur.register import queries
@@ -45,7 +46,7 @@ async def appoint_member(
         return await service.view(principal, "member", reads.prior["document"])
     post_record = Post.model_validate({**post, **reads.post_facts})
     not_before(body, post_record.established_on, "the post's establishment")
-    profile = Profile.model_validate(reads.profile or {})
+    profile = Profile.of(post_record.receiving_state, reads.profile)
     refusal = appointment_refusal(post_record, profile, reads.active, body)
     if refusal:
         raise Problem(409, refusal.detail, article=refusal.article, state=refusal.state)
@@ -79,9 +80,14 @@ async def status_certificate(
     principal: Caller, service: ServiceDep, record_id: str, on: date = Query(...)
 ) -> StatusCertificate:
     """The status certificate (Samoa Act s.21): whether privileges applied on a date, from
-    which act and article they began and ended (VCCR 53)."""
-    member = Member.model_validate(await service.load(principal, "member", record_id))
-    return certificate(member, on)
+    which act and article they began and ended (VCCR 53), how far (`scope`: Arts. 43, 58, 71) and
+    on which provisions with force of law in the receiving State (Samoa Act ss.14-16)."""
+    facts = await service.db(queries.certificate_facts, record_id)
+    member_document = facts[0].model_dump(mode="json", by_alias=True) if facts else None
+    service.visible(principal, "member", record_id, member_document)
+    assert facts is not None  # visible() answered 404 otherwise
+    member, profile, restrictions = facts
+    return certificate(member, on, profile, restrictions)
 
 
 act_routes(router, "member")

@@ -29,7 +29,7 @@ async def put_profile(principal: Caller, service: ServiceDep, state: StateCode, 
 @router.get("/v1/profiles/{state}", tags=["profiles"])
 async def get_profile(principal: Caller, service: ServiceDep, state: StateCode) -> dict[str, Any]:
     stored = await service.db(queries.get_profile, state)
-    document = Profile.model_validate(stored or {}).model_dump(mode="json")
+    document = Profile.of(state, stored).model_dump(mode="json")
     if principal.state != state and not principal.reads_everything:
         # Ceilings are keyed by post id: a stranger must not learn that a post exists.
         posts = {

@@ -1,0 +1,174 @@
+"""The Convention at its edges, through the HTTP API: what the status certificate says for every
+kind of person (Arts. 43, 53(4), 58, 71; Samoa Act ss.14-16) and the rules of the staff
+(Arts. 20, 22). Each test names its article."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers import Ministry, days_ago, relations_and_post
+
+
+def person(name: str, *nationalities: str, resident: bool = False) -> dict[str, Any]:
+    return {"full_name": name, "nationalities": list(nationalities), "permanent_resident": resident}
+
+
+async def open_post(ss: Ministry, rs: Ministry, ss_code: str, rs_code: str) -> dict[str, Any]:
+    """Consular relations between the two States (established a year ago) and a consulate of SS,
+    consented to by RS."""
+    relations = await ss.get("/v1/relations")
+    if not any(r["id"] == "-".join(sorted((ss_code, rs_code))) for r in relations):
+        await ss.post("/v1/relations", {"with_state": rs_code, "effective_date": days_ago(400)}, expect=201)
+    post = await ss.post("/v1/posts", {"receiving_state": rs_code, "seat": "Capital", "classification": "consulate",
+                                       "district": "The whole State", "headed_by": "career",
+                                       "effective_date": days_ago(365)}, expect=201)
+    return await rs.act("posts", post["id"], "consent", {"effective_date": days_ago(365)})
+
+
+async def serving(ss: Ministry, rs: Ministry, post: dict[str, Any], role: str, who: dict[str, Any],
+                  category: str = "career", **particulars: Any) -> str:
+    """A member in functions: appointed, arrived (53(1)) and entered upon duties 30 days ago."""
+    member = await ss.post(f"/v1/posts/{post['id']}/members",
+                           {"role": role, "category": category, "person": who, "effective_date": days_ago(40),
+                            **particulars}, expect=201)
+    if member["needs_nationality_consent"]:
+        await rs.act("members", member["id"], "consent-nationality", {"effective_date": days_ago(35)})
+    await ss.act("members", member["id"], "notify-arrival", {"effective_date": days_ago(31)})
+    await ss.act("members", member["id"], "enter-duties", {"effective_date": days_ago(30)})
+    return member["id"]  # type: ignore[no-any-return]
+
+
+async def status(ministry: Ministry, member_id: str, on: str | None = None) -> dict[str, Any]:
+    return await ministry.get(f"/v1/members/{member_id}/status", on=on or days_ago(0))  # type: ignore[no-any-return]
+
+
+async def test_immunity_for_official_acts_is_the_officers_and_employees_only(http):
+    """VCCR 43(1), 53(4): consular officers and consular employees have immunity for official acts;
+    members of the service staff have none, only their exemptions (Arts. 48, 49(2))."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    officer = await serving(fra, wsm, post, "officer", person("Luc Petit", "FRA"), **{"class": "vice-consul"})
+    employee = await serving(fra, wsm, post, "employee", person("Marie Roux", "FRA"))
+    driver = await serving(fra, wsm, post, "service", person("Jean Blanc", "FRA"))
+
+    found = await status(wsm, officer)
+    assert (found["privileges"], found["scope"], found["official_acts_immunity"]) == (True, "full", True)
+    assert found["articles"] == ["VCCR 41(1)", "VCCR 43(1)", "VCCR 53(1)"]
+    found = await status(wsm, employee)
+    assert (found["privileges"], found["scope"], found["official_acts_immunity"]) == (True, "official-acts", True)
+    assert found["articles"] == ["VCCR 43(1)", "VCCR 53(1)"]
+    found = await status(wsm, driver)
+    assert (found["privileges"], found["scope"], found["official_acts_immunity"]) == (True, "limited", False)
+    assert found["articles"] == ["VCCR 48(1)", "VCCR 49(2)"]
+    # Before the window, nothing; immunity for official acts only once the person has served.
+    before = await status(wsm, employee, days_ago(60))
+    assert (before["privileges"], before["scope"], before["official_acts_immunity"]) == (False, "none", False)
+
+
+async def test_nationals_and_permanent_residents_have_what_article_71_leaves(http):
+    """VCCR 71(1): a consular officer who is a national or permanent resident of the receiving
+    State has immunity for official acts only; 71(2): other members have what that State grants,
+    none by default; Samoa Act s.15 grants consular employees of a career-headed post immunity
+    for official acts. Privileges never begin at an arrival for them (53(1): already there)."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    officer = await serving(fra, wsm, post, "officer", person("Sina Tuilagi", "WSM"), **{"class": "consul"})
+    employee = await serving(fra, wsm, post, "employee", person("Tavita Lemalu", "FRA", resident=True))
+    guard = await serving(fra, wsm, post, "service", person("Malia Faleolo", "WSM"))
+
+    found = await status(wsm, officer)
+    assert (found["scope"], found["articles"], found["official_acts_immunity"]) == ("official-acts", ["VCCR 71(1)"], True)
+    member = await wsm.get(f"/v1/members/{officer}")
+    assert member["privileges"]["began_act"] == "enter-duties"  # not the arrival: 53(1), already in Samoa
+    found = await status(wsm, employee)
+    assert (found["scope"], found["articles"]) == ("official-acts", ["Samoa Act s.15", "VCCR 71(2)"])
+    assert found["official_acts_immunity"] is True
+    found = await status(wsm, guard)
+    assert (found["privileges"], found["scope"], found["articles"]) == (False, "none", ["VCCR 71(2)"])
+    assert found["official_acts_immunity"] is False
+
+    # Where no statute like s.15 applies, a national employee has none (71(2)).
+    grc, cyp = Ministry(http, "tok-grc"), Ministry(http, "tok-cyp")
+    elsewhere = await open_post(grc, cyp, "GRC", "CYP")
+    clerk = await serving(grc, cyp, elsewhere, "employee", person("Andreas Georgiou", "CYP"))
+    found = await status(cyp, clerk)
+    assert (found["privileges"], found["scope"], found["articles"]) == (False, "none", ["VCCR 71(2)"])
+
+
+async def test_a_certificate_rests_only_on_articles_with_force_of_law(http):
+    """Samoa Act s.14(1): only the articles the receiving State gave force of law count; the
+    certificate names those it rests on and those it cannot."""
+    prt, esp = Ministry(http, "tok-prt"), Ministry(http, "tok-esp")
+    post = await open_post(prt, esp, "PRT", "ESP")
+    officer = await serving(prt, esp, post, "officer", person("Rui Costa", "PRT"), **{"class": "consul"})
+    assert (await status(esp, officer))["scope"] == "full"  # no statute known: every article counts
+    profile = await esp.get("/v1/profiles/ESP")
+    profile["force_of_law"] = ["43", "53"]
+    assert (await http.put("/v1/profiles/ESP", json=profile, headers=esp.headers)).status_code == 200
+    found = await status(esp, officer)
+    assert (found["scope"], found["articles"], found["not_in_force"]) == (
+        "official-acts", ["VCCR 43(1)"], ["VCCR 41(1)"])
+    profile["force_of_law"] = ["1", "5"]
+    assert (await http.put("/v1/profiles/ESP", json=profile, headers=esp.headers)).status_code == 200
+    found = await status(esp, officer)
+    assert (found["privileges"], found["scope"], found["official_acts_immunity"]) == (False, "none", False)
+    # Samoa's own list (s.14(1)(a)) holds every article the certificate rests on.
+    samoa = await esp.get("/v1/profiles/WSM")
+    assert {"41(1)", "43", "53", "71"} <= set(samoa["force_of_law"]) and samoa["employee_nationals_official_acts"]
+
+
+async def test_a_reciprocity_order_narrows_every_certificate_from_its_date(http):
+    """Samoa Act s.16 with VCCR 72(2)(a): the receiving State's Order restricts the privileges of
+    the other State's posts from its date until it is lifted, and only it may lift it."""
+    ita, mlt = Ministry(http, "tok-ita"), Ministry(http, "tok-mlt")
+    post = await open_post(ita, mlt, "ITA", "MLT")
+    officer = await serving(ita, mlt, post, "officer", person("Elena Rossi", "ITA"), **{"class": "consul"})
+    relations = await mlt.act("relations", "ITA-MLT", "restrict-privileges",
+                              {"order": "Order 2026/7", "scope": "official-acts", "effective_date": days_ago(10)})
+    assert relations["restrictions"] == [{"order": "Order 2026/7", "scope": "official-acts", "issued_by": "MLT",
+                                          "effective_date": days_ago(10), "lifted_on": None}]
+    assert (await status(mlt, officer, days_ago(20)))["scope"] == "full"
+    found = await status(mlt, officer, days_ago(5))
+    assert (found["scope"], found["restricted_by"]) == ("official-acts", "Order 2026/7")
+    assert found["articles"][-2:] == ["Samoa Act s.16", "VCCR 72(2)(a)"]
+    refused = await ita.act("relations", "ITA-MLT", "lift-restriction", {"order": "Order 2026/7"}, expect=403)
+    assert refused["article"] == "VCCR 72(2)(a)"
+    unknown = await mlt.act("relations", "ITA-MLT", "lift-restriction", {"order": "Order 1999/1"}, expect=409)
+    assert unknown["article"] == "VCCR 72(2)(a)"
+    await mlt.act("relations", "ITA-MLT", "lift-restriction", {"order": "Order 2026/7", "effective_date": days_ago(2)})
+    assert (await status(mlt, officer, days_ago(5)))["scope"] == "official-acts"  # the past stays as it was
+    assert (await status(mlt, officer))["scope"] == "full"
+    lifecycles = await mlt.get("/v1/lifecycles")
+    assert {"restrict-privileges", "lift-restriction"} <= {a["act"] for a in lifecycles["relations"]["acts"]}
+
+
+async def test_the_staff_ceiling_counts_the_consular_staff_not_the_head(http):
+    """VCCR 20 with 1(1)(h): a ceiling of one leaves room for the head and one member of staff."""
+    prt, esp = Ministry(http, "tok-prt"), Ministry(http, "tok-esp")
+    post = await open_post(prt, esp, "PRT", "ESP")
+    profile = await esp.get("/v1/profiles/ESP")
+    profile["staff_ceiling"] = {post["id"]: 1}
+    assert (await http.put("/v1/profiles/ESP", json=profile, headers=esp.headers)).status_code == 200
+    members = f"/v1/posts/{post['id']}/members"
+    clerk = {"role": "employee", "category": "career", "person": person("Ana Lopes", "PRT")}
+    await prt.post(members, clerk, expect=201)
+    await prt.post(members, {"role": "head", "category": "career", "class": "consul",
+                             "person": person("João Silva", "PRT")}, expect=201)
+    refused = await prt.post(members, clerk, expect=409)
+    assert refused["article"] == "VCCR 20"
+
+
+async def test_consent_to_a_national_of_the_receiving_state_cites_22_2(http):
+    """VCCR 22(2): consular officers may be appointed from the receiving State's nationals only
+    with its express consent, which it may withdraw at any time."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    member = await fra.post(f"/v1/posts/{post['id']}/members",
+                            {"role": "officer", "category": "career", "class": "vice-consul",
+                             "person": person("Ioane Ioane", "WSM")}, expect=201)
+    assert member["needs_nationality_consent"] == "VCCR 22(2)"
+    member = await wsm.act("members", member["id"], "consent-nationality")
+    assert member["acts"][-1]["article"] == "VCCR 22(2)"
+    await fra.act("members", member["id"], "enter-duties")
+    member = await wsm.act("members", member["id"], "withdraw-nationality-consent")
+    assert (member["acts"][-1]["article"], member["end_ground"]) == ("VCCR 22(2)", "VCCR 22(2), 25(c)")
