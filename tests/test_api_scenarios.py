@@ -143,7 +143,7 @@ async def test_staff_declared_unacceptable_before_arrival_and_withdrawn(http):
     """VCCR 19(1), 23(3): before arrival RS may declare a staff member unacceptable; SS withdraws."""
     fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
     post = await relations_and_post(fra, wsm)
-    staff = {"role": "officer", "category": "career",
+    staff = {"role": "officer", "category": "career", "class": "vice-consul",
              "person": {"full_name": "Paul Durand", "nationalities": ["FRA"]}}
     member = await fra.post(f"/v1/posts/{post['id']}/members", staff, expect=201)
     assert "declare-unacceptable" in (await wsm.get(f"/v1/members/{member['id']}"))["allowed_acts"]
@@ -186,7 +186,7 @@ async def test_receiving_state_national_needs_express_consent(http):
     """VCCR 22(2): an officer of RS nationality needs RS's express consent; withdrawn, 25(c) applies."""
     fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
     post = await relations_and_post(fra, wsm)
-    officer = {"role": "officer", "category": "career",
+    officer = {"role": "officer", "category": "career", "class": "vice-consul",
                "person": {"full_name": "Sina Tuilagi", "nationalities": ["WSM"], "permanent_resident": True}}
     member = await fra.post(f"/v1/posts/{post['id']}/members", officer, expect=201)
     assert member["needs_nationality_consent"] == "VCCR 22(2)"
@@ -417,7 +417,7 @@ async def test_receiving_state_profile_choices(http):
     assert refused["article"] == "VCCR 11(3)"
     # Art. 68: honorary officers only where RS receives them; 1(2): the head's category is the post's.
     assert (await fra.post(members, head(category="honorary"), expect=409))["article"] == "VCCR 1(2)"
-    honorary = {"role": "officer", "category": "honorary", "person": {"full_name": "H", "nationalities": ["FRA"]}}
+    honorary = {"role": "officer", "category": "honorary", "class": "vice-consul", "person": {"full_name": "H", "nationalities": ["FRA"]}}
     profile = await wsm.get("/v1/profiles/WSM")
     try:
         await http.put("/v1/profiles/WSM", headers=wsm.headers, json={
@@ -430,23 +430,23 @@ async def test_receiving_state_profile_choices(http):
             "kind": "notification", "full_name": "Jeanne Martin", "category": "career", "class": "consul",
             "district": "Upolu and Savai'i", "seat": "Apia"}
         # 22(3): a third State's national (not also of SS) needs consent where RS reserves it.
-        third = await fra.post(members, {"role": "officer", "category": "career",
+        third = await fra.post(members, {"role": "officer", "category": "career", "class": "vice-consul",
                                          "person": {"full_name": "T", "nationalities": ["NZL"]}}, expect=201)
         assert third["needs_nationality_consent"] == "VCCR 22(3)"
-        dual = await fra.post(members, {"role": "officer", "category": "career",
+        dual = await fra.post(members, {"role": "officer", "category": "career", "class": "vice-consul",
                                         "person": {"full_name": "U", "nationalities": ["NZL", "FRA"]}}, expect=201)
         assert dual["needs_nationality_consent"] is None
     finally:
         await http.put("/v1/profiles/WSM", headers=wsm.headers, json=profile)
 
     # 19(2): an officer's arrival notified within the notice period is recorded as late, not refused.
-    officer = await fra.post(members, {"role": "officer", "category": "career",
+    officer = await fra.post(members, {"role": "officer", "category": "career", "class": "vice-consul",
                                        "person": {"full_name": "O", "nationalities": ["FRA"]}}, expect=201)
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     officer = await fra.act("members", officer["id"], "notify-arrival", {"prior_notice_on": yesterday})
     assert officer["late_notice"] is True and officer["arrival_prior_notice_on"] == yesterday  # 24(2)
     # 19(3): an officer for whom SS asks an exequatur presents an instrument and waits for it.
-    asked = await fra.post(members, {"role": "officer", "category": "career", "request_exequatur": True,
+    asked = await fra.post(members, {"role": "officer", "category": "career", "class": "vice-consul", "request_exequatur": True,
                                      "person": {"full_name": "E", "nationalities": ["FRA"]}}, expect=201)
     assert asked["instrument"] == "commission"
     assert (await fra.act("members", asked["id"], "enter-duties", expect=409))["article"] == "VCCR 12(3)"

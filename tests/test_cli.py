@@ -122,7 +122,7 @@ async def test_bad_rows_are_reported_and_the_others_imported(cli, settings, tmp_
         {**head, "full_name": "Bad Class", "class": "consul-major"},  # 5: a field
         {**good, "post": "KIR-BETIO", "classification": "embassy"},  # 6: a field of a post
         {**head, "post": "KIR-BETIO", "full_name": "Skipped Head"},  # 7: its post failed
-        {"record": "member", "post": "KIR-APIA", "role": "officer", "category": "career", "full_name": "Ioane Officer",
+        {"record": "member", "post": "KIR-APIA", "role": "officer", "category": "career", "class": "vice-consul", "full_name": "Ioane Officer",
          "nationalities": "KIR", "appointed_on": "2021-05-03", "arrived_on": "2021-05-10",
          "entered_duties_on": "2021-05-11"},  # 8
     ]

@@ -172,3 +172,29 @@ async def test_consent_to_a_national_of_the_receiving_state_cites_22_2(http):
     await fra.act("members", member["id"], "enter-duties")
     member = await wsm.act("members", member["id"], "withdraw-nationality-consent")
     assert (member["acts"][-1]["article"], member["end_ground"]) == ("VCCR 22(2)", "VCCR 22(2), 25(c)")
+
+
+async def test_an_officer_is_notified_with_class_and_designation_and_may_get_an_exequatur_unasked(http):
+    """VCCR 19(2): every consular officer is notified with his class (422 naming the field); 9(2):
+    his designation is free text beside it; 19(4): the receiving State may grant him an exequatur
+    on its own initiative."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    members = f"/v1/posts/{post['id']}/members"
+    unclassed = await fra.post(members, {"role": "officer", "category": "career",
+                                         "person": person("Paul Vidal", "FRA")}, expect=422)
+    assert [e["field"] for e in unclassed["errors"]] == ["class"] and "19(2)" in unclassed["errors"][0]["msg"]
+    clerk = await fra.post(members, {"role": "employee", "category": "career", "class": "consul",
+                                     "person": person("Anne Morel", "FRA")}, expect=422)
+    assert [e["field"] for e in clerk["errors"]] == ["class"]
+    officer = await fra.post(members, {"role": "officer", "category": "career", "class": "consul-general",
+                                       "designation": "deputy consul-general",
+                                       "person": person("Paul Vidal", "FRA")}, expect=201)
+    assert (officer["class"], officer["designation"]) == ("consul-general", "deputy consul-general")
+    assert "grant-exequatur-unrequested" in (await wsm.get(f"/v1/members/{officer['id']}"))["allowed_acts"]
+    refused = await fra.act("members", officer["id"], "grant-exequatur-unrequested", expect=403)
+    assert refused["article"] == "VCCR 19(4)"
+    officer = await wsm.act("members", officer["id"], "grant-exequatur-unrequested")
+    assert officer["exequatur_granted_on"] == days_ago(0) and officer["acts"][-1]["article"] == "VCCR 19(4)"
+    again = await wsm.act("members", officer["id"], "grant-exequatur-unrequested", expect=409)
+    assert again["article"] == "VCCR 19(4)"

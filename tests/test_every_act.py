@@ -72,7 +72,7 @@ async def test_acting_head_officers_missions_and_diplomatic_acts(http):
     post = await wait_for(lambda p: p["acting_head"] is None, lambda: ken.get(f"/v1/posts/{pid}"))
     assert post["past_acting_heads"][-1]["diplomatic_privileges"] is False
     officer = await ken.post(f"/v1/posts/{pid}/members", {
-        "role": "officer", "category": "career", "person": {"full_name": "Baraka Mwangi", "nationalities": ["KEN"]}},
+        "role": "officer", "category": "career", "class": "vice-consul", "person": {"full_name": "Baraka Mwangi", "nationalities": ["KEN"]}},
         expect=201)
     officer = await ken.act("members", officer["id"], "enter-duties")
     assert officer["state"] == "admitted"

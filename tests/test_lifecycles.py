@@ -65,7 +65,7 @@ class MemberLaw(RuleBasedStateMachine):
     def appoint(self, role, national, resident):
         post = Post(id="P", sending_state="FRA", receiving_state="WSM", seat="Apia", classification="consulate",
                     district="d", headed_by="career", state="open")
-        request = Appointment(role=role, category="career", class_="consul" if role == "head" else None,
+        request = Appointment(role=role, category="career", class_="consul" if role in ("head", "officer") else None,
                               person=Person(full_name="X", nationalities=[national], permanent_resident=resident))
         self.case = Case(MEMBER, new_member("M", post, Profile(), request))
         self.today = date(2026, 1, 1)

@@ -108,7 +108,7 @@ async def corps(http):  # type: ignore[no-untyped-def]
     assert acting["acting_head"]["late_notice"] is True and acting["acting_head"]["consent_required"] is False
     # 16(6) and Art. 21: an officer of A-France's post, after every head.
     officer = await corps.sending["FRA"].post(f"/v1/posts/{suva_fra['id']}/members", {
-        "role": "officer", "category": "career", "effective_date": d(700),
+        "role": "officer", "category": "career", "class": "vice-consul", "effective_date": d(700),
         "person": {"full_name": "J-Officer-France", "nationalities": ["FRA"]}}, expect=201)
     await corps.sending["FRA"].act("members", officer["id"], "notify-arrival", {"effective_date": d(40)})
     await corps.sending["FRA"].act("members", officer["id"], "enter-duties", {"effective_date": d(40)})
@@ -232,7 +232,7 @@ async def test_diplomatic_acts_and_joint_appointment(corps):
 
     post = await corps.post("AUS", "Levuka", "consulate")
     joint = await corps.sending["AUS"].post(f"/v1/posts/{post['id']}/members", {
-        "role": "officer", "category": "career", "appointed_also_by": ["NZL"],
+        "role": "officer", "category": "career", "class": "vice-consul", "appointed_also_by": ["NZL"],
         "person": {"full_name": "M-Joint", "nationalities": ["AUS"]}}, expect=201)
     refused = await corps.sending["AUS"].act("members", joint["id"], "enter-duties", expect=409)
     assert refused["article"] == "VCCR 18"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -55,10 +56,17 @@ async def on_http(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
+def _field(part: object) -> str:
+    """A field as the caller wrote it: `class`, not the `class_` Python needs for a keyword (a
+    value checked by default, not given, is located by the attribute's name)."""
+    name = str(part)
+    return name[:-1] if name.endswith("_") and keyword.iskeyword(name[:-1]) else name
+
+
 async def on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "msg": e["msg"], "type": e["type"]}
+        {"field": ".".join(_field(p) for p in e["loc"] if p != "body") or "body", "msg": e["msg"], "type": e["type"]}
         for e in exc.errors()
     ]
     names = ", ".join(e["field"] for e in errors)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from exequatur.models.common import ActBody, Notice, Party, Person, StateCode
 from exequatur.models.lifecycle import Act, Context, Lifecycle, Refusal, Route, Rule, Tell, Timer, notice
@@ -58,6 +58,12 @@ class Particulars(BaseModel):
     request_exequatur: bool = False
     appointed_also_by: list[StateCode] = Field(
         default_factory=list, description="other States appointing the same person as consular officer (18)"
+    )
+    designation: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="the officer's title beside the class, e.g. deputy consul-general (VCCR 9(2))",
     )
 
 
@@ -112,10 +118,22 @@ class Member(Particulars):
 class Appointment(ActBody, Particulars):
     """`POST /v1/posts/{post_id}/members` by the sending State (VCCR 10, 11, 19)."""
 
+    class_: HeadClass | None = Field(None, alias="class", validate_default=True)
+
+    @field_validator("class_", mode="after")
+    @classmethod
+    def _officers_have_a_class(cls, value: HeadClass | None, info: ValidationInfo) -> HeadClass | None:
+        """VCCR 19(2) with 11(1) and 9(1): a consular officer is notified with his class; only
+        consular officers have one."""
+        role = info.data.get("role")
+        if role in ("head", "officer") and value is None:
+            raise ValueError("a consular officer is notified with his class (VCCR 19(2), 11(1), 9(1))")
+        if role in ("employee", "service") and value is not None:
+            raise ValueError("only a consular officer has a class (VCCR 9(1), 1(1)(d))")
+        return value
+
     @model_validator(mode="after")
     def _particulars(self) -> Appointment:
-        if self.role == "head" and self.class_ is None:
-            raise ValueError("class: a head of post has a class (VCCR 9(1), 11(1))")
         if self.request_exequatur and self.role != "officer":
             raise ValueError("request_exequatur: only for a consular officer other than the head (VCCR 19(3))")
         if self.instrument is not None and self.role != "head" and not self.request_exequatur:
@@ -425,6 +443,22 @@ def _grant_exequatur(m: Member, body: ActBody, ctx: Context) -> list[Notice]:
     return _due_art14(m, ctx)
 
 
+def _grant_unrequested(m: Member, body: ActBody, ctx: Context) -> None:
+    m.exequatur_granted_on = ctx.effective_date  # 19(4): it changes nothing of the officer's admission
+
+
+_officer_unrequested = Rule(
+    "officer_without_exequatur_requested",
+    "VCCR 19(4)",
+    "An exequatur on the receiving State's own initiative is for a consular officer other than the head "
+    "for whom none was requested",
+    lambda m: m.role == "officer" and not m.request_exequatur,
+)
+_no_exequatur_yet = Rule(
+    "no_exequatur_yet", "VCCR 19(4)", "The officer holds an exequatur already", lambda m: m.exequatur_granted_on is None
+)
+
+
 def _due_art14(m: Member, ctx: Context) -> list[Notice]:
     # Art. 14: notify the district authorities as soon as the head is admitted, even provisionally.
     if m.role != "head" or m.district_notification_due or m.district_authorities_notified_at:
@@ -602,6 +636,15 @@ MEMBER = Lifecycle(
                 when=lambda m: m.role == "head" and m.provisionally_admitted_on is None,
                 formerly=lambda m: m.role == "head",
             ),
+        ),
+        Act(
+            "grant-exequatur-unrequested",
+            Party.RS,
+            "VCCR 19(4)",
+            "The receiving State grants an exequatur, on its own initiative, to a consular officer for whom "
+            "none was requested.",
+            (Route(("appointed", "admitted"), None, (_officer_unrequested, _no_exequatur_yet)),),
+            effect=_grant_unrequested,
         ),
         Act(
             "refuse-exequatur",

@@ -99,10 +99,13 @@ def example_corps(
                 if i % 3 == 0:  # 16(2): admitted provisionally first, that date kept
                     member["provisionally_admitted_on"] = (presented + timedelta(days=7)).isoformat()
             else:
+                role = STAFF_ROLES[(j - 1) % len(STAFF_ROLES)]
                 member.update(
-                    role=STAFF_ROLES[(j - 1) % len(STAFF_ROLES)],
+                    role=role,
                     arrived_on=(appointed + timedelta(days=40)).isoformat(),
                     entered_duties_on=(appointed + timedelta(days=41)).isoformat(),
                 )
+                if role == "officer":  # notified with his class (VCCR 19(2))
+                    member["class"] = "vice-consul"
             rows.append(member)
     return rows
