@@ -4,6 +4,7 @@ kind of person (Arts. 43, 53(4), 58, 71; Samoa Act ss.14-16) and the rules of th
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from tests.helpers import Ministry, days_ago, relations_and_post
@@ -198,3 +199,38 @@ async def test_an_officer_is_notified_with_class_and_designation_and_may_get_an_
     assert officer["exequatur_granted_on"] == days_ago(0) and officer["acts"][-1]["article"] == "VCCR 19(4)"
     again = await wsm.act("members", officer["id"], "grant-exequatur-unrequested", expect=409)
     assert again["article"] == "VCCR 19(4)"
+
+
+async def test_the_recall_period_runs_from_the_declaration_even_when_dated_in_the_past(http):
+    """VCCR 23(2): the sending State's reasonable period to recall starts when the declaration is
+    made; one dated 40 days back does not open a 30-day period that has already run out."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    member_id = await serving(fra, wsm, post, "employee", person("Rémi Garnier", "FRA"))
+    member = await wsm.act("members", member_id, "declare-non-grata", {"effective_date": days_ago(20)})
+    assert member["state"] == "recall-requested"
+    deadline = date.fromisoformat(member["recall_deadline"][:10])
+    assert deadline >= date.today() + timedelta(days=29)  # the profile's 30 days, from today
+    early = await wsm.act("members", member_id, "cease-to-consider", expect=409)
+    assert early["article"] == "VCCR 23(2)"
+
+
+async def test_a_withdrawal_records_its_own_ground_and_an_arrived_member_can_be_terminated(http):
+    """VCCR 25: a withdrawal is 25(a) unless the receiving State declared the person not acceptable
+    (23(3)); functions may be notified as ended after arrival and before entering upon duties."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    members = f"/v1/posts/{post['id']}/members"
+    clerk = {"role": "employee", "category": "career", "person": person("Inès Faure", "FRA")}
+    first = await fra.post(members, clerk, expect=201)
+    first = await fra.act("members", first["id"], "withdraw-appointment")
+    assert (first["state"], first["end_ground"], first["acts"][-1]["article"]) == ("withdrawn", "VCCR 25(a)", "VCCR 25(a)")
+    second = await fra.post(members, clerk, expect=201)
+    await wsm.act("members", second["id"], "declare-unacceptable")
+    second = await fra.act("members", second["id"], "withdraw-appointment")
+    assert second["end_ground"] == "VCCR 23(3)"
+    third = await fra.post(members, clerk, expect=201)
+    await fra.act("members", third["id"], "notify-arrival")
+    third = await fra.act("members", third["id"], "notify-termination")
+    assert (third["state"], third["end_ground"]) == ("terminated", "VCCR 25(a)")
+    assert third["departure_deadline"] is not None  # privileges began at arrival: 53(3)'s window runs

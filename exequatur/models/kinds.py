@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exequatur.models.custody import CUSTODY
-from exequatur.models.lifecycle import Lifecycle
+from exequatur.models.lifecycle import REVISIONS, Lifecycle
 from exequatur.models.member import MEMBER
 from exequatur.models.post import POST
 from exequatur.models.profile import Profile
@@ -94,6 +94,8 @@ def _check_periods() -> None:
     known = set(Profile().periods())
     for lifecycle in LIFECYCLES:
         for act in lifecycle.acts:
+            if set(act.revisions) - set(REVISIONS):
+                raise ValueError(f"{lifecycle.name} act '{act.name}' reads revisions of the law never declared")
             unknown = set(act.periods) - known
             if unknown:
                 raise ValueError(

@@ -48,6 +48,14 @@ class Route:
     when_body: Callable[[Any], bool] | None = None
 
 
+# Readings of the law that changed what an act's effect records, by name, each with why. An effect
+# asks `ctx.revisions`; the engine passes the revisions a workflow's history asked for.
+REVISIONS: dict[str, str] = {
+    "recall-period-from-declaration": "VCCR 23(2): the period to recall runs from when the declaration is made, "
+    "never from an earlier legal date, so it cannot have run out before it is known",
+}
+
+
 @dataclass
 class Context:
     """What an act's effect may read besides the record: its legal date and the law."""
@@ -60,6 +68,9 @@ class Context:
     # The State that performs the act, where the act's effect depends on which State of a pair
     # it is (a relations pair acts as either State); None for the service's own acts.
     actor: str | None = None
+    # The revisions of the law (`REVISIONS`) this record's lifecycle runs under: a workflow started
+    # before a revision keeps the old reading, so that its history replays (workflows/engine.py).
+    revisions: frozenset[str] = frozenset(REVISIONS)
 
 
 Effect = Callable[[Any, Any, Context], list[Notice] | None]
@@ -107,6 +118,8 @@ class Act:
     admissible: Callable[[Any, Any], tuple[str, str] | None] | None = None
     tells: Tell | None = None
     starts: Start | None = None
+    # Revisions of the law (`REVISIONS`) the effect reads: asked for as patches when the act is performed.
+    revisions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ class Member(Particulars):
     recall_deadline: datetime | None = None
     recall_refused: bool = False
     recall_period_expired: bool = False
+    declared_unacceptable_on: date | None = None  # 23(3)
     functions_ended_on: date | None = None
     end_ground: str | None = None
     departure_deadline: datetime | None = None
@@ -118,6 +119,24 @@ class Member(Particulars):
 class Appointment(ActBody, Particulars):
     """`POST /v1/posts/{post_id}/members` by the sending State (VCCR 10, 11, 19)."""
 
+    @model_validator(mode="after")
+    def _particulars(self) -> Appointment:
+        if self.request_exequatur and self.role != "officer":
+            raise ValueError("request_exequatur: only for a consular officer other than the head (VCCR 19(3))")
+        if self.instrument is not None and self.role != "head" and not self.request_exequatur:
+            raise ValueError(
+                "instrument: a commission or notification is for a head of post (VCCR 11) "
+                "or an officer with an exequatur requested (19(3))"
+            )
+        return self
+
+
+class AppointmentRequest(Appointment):
+    """An appointment as the API and the import take it, with the rules on its particulars that
+    came after the first appointments were recorded. The workflow reads the act's body as
+    `Appointment`, as it always did, so that every recorded history replays; a new appointment
+    reaches it only through this model."""
+
     class_: HeadClass | None = Field(None, alias="class", validate_default=True)
 
     @field_validator("class_", mode="after")
@@ -131,17 +150,6 @@ class Appointment(ActBody, Particulars):
         if role in ("employee", "service") and value is not None:
             raise ValueError("only a consular officer has a class (VCCR 9(1), 1(1)(d))")
         return value
-
-    @model_validator(mode="after")
-    def _particulars(self) -> Appointment:
-        if self.request_exequatur and self.role != "officer":
-            raise ValueError("request_exequatur: only for a consular officer other than the head (VCCR 19(3))")
-        if self.instrument is not None and self.role != "head" and not self.request_exequatur:
-            raise ValueError(
-                "instrument: a commission or notification is for a head of post (VCCR 11) "
-                "or an officer with an exequatur requested (19(3))"
-            )
-        return self
 
 
 def appointment_refusal(post: Post, profile: Profile, active_members: int, request: Appointment) -> Refusal | None:
@@ -290,6 +298,7 @@ not_on_duty = _rule(
     "not_on_duty", "VCCR 12(3)", "The member has already entered upon duties", lambda m: m.entered_duties_on is None
 )
 not_arrived = _rule("not_arrived", "VCCR 24(1)(a)", "The arrival is already notified", lambda m: m.arrived_on is None)
+arrived = _rule("arrived", "VCCR 24(1)(a)", "The member has not arrived", lambda m: m.arrived_on is not None)
 before_duties = _rule(
     "unacceptable_window",
     "VCCR 23(3)",
@@ -498,8 +507,21 @@ def _ended(ground: str) -> Callable[[Member, ActBody, Context], None]:
     return effect
 
 
+def _withdrawn(m: Member, body: ActBody, ctx: Context) -> None:
+    # Art. 25 by the ground the withdrawal has: the receiving State's 23(3) declaration, if made;
+    # else the sending State's own decision, notified (25(a)).
+    _end_functions(m, ctx, "VCCR 23(3)" if m.declared_unacceptable_on else "VCCR 25(a)")
+
+
+def _unacceptable(m: Member, body: ActBody, ctx: Context) -> None:
+    m.declared_unacceptable_on = ctx.effective_date
+
+
 def _non_grata(m: Member, body: ActBody, ctx: Context) -> None:
-    m.recall_deadline = _period_start(ctx) + ctx.periods["recall_period"]
+    # 23(2): the sending State's reasonable period to recall runs from when the declaration is made
+    # (recorded), so a declaration dated in the past never opens a period already run out.
+    start = ctx.now if "recall-period-from-declaration" in ctx.revisions else _period_start(ctx)
+    m.recall_deadline = start + ctx.periods["recall_period"]
 
 
 def _recall_refused(m: Member, body: ActBody, ctx: Context) -> None:
@@ -690,14 +712,16 @@ MEMBER = Lifecycle(
             "Declared not acceptable before arrival or, if already in the receiving State, before "
             "entering upon duties; no reasons need be given (23(4)).",
             (Route(SERVING, "unacceptable", (before_duties,)),),
+            effect=_unacceptable,
         ),
         Act(
             "withdraw-appointment",
             Party.SS,
-            "VCCR 23(3)",
-            "The sending State withdraws the appointment.",
+            "VCCR 25(a)",
+            "The sending State withdraws the appointment before the member enters upon duties; after a "
+            "declaration of non-acceptability the ground is 23(3).",
             (Route(("appointed", "awaiting-exequatur", "unacceptable"), "withdrawn", (not_on_duty,)),),
-            effect=_ended("VCCR 23(3)"),
+            effect=_withdrawn,
             periods=DEPARTURE,
         ),
         Act(
@@ -709,6 +733,7 @@ MEMBER = Lifecycle(
             (Route(SERVING, "recall-requested"),),
             effect=_non_grata,
             periods=("recall_period",),
+            revisions=("recall-period-from-declaration",),
         ),
         Act(
             "refuse-recall",
@@ -731,8 +756,9 @@ MEMBER = Lifecycle(
             "notify-termination",
             Party.SS,
             "VCCR 25(a)",
-            "The sending State notifies the end of functions.",
-            (Route(IN_FUNCTIONS, "terminated"),),
+            "The sending State notifies the end of functions, also of a member who has arrived and not yet "
+            "entered upon duties.",
+            (Route(IN_FUNCTIONS, "terminated"), Route(("appointed", "awaiting-exequatur"), "terminated", (arrived,))),
             effect=_ended("VCCR 25(a)"),
             periods=DEPARTURE,
         ),

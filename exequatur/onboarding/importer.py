@@ -24,7 +24,7 @@ from temporalio.service import RPCError
 
 from exequatur.core.settings import Settings
 from exequatur.models.lifecycle import Case, Lifecycle, Refusal
-from exequatur.models.member import MEMBER, Appointment, appointment_refusal, new_member
+from exequatur.models.member import MEMBER, AppointmentRequest, appointment_refusal, new_member
 from exequatur.models.messages import PAST_ACTS_UPDATE, PastAct, PastActs
 from exequatur.models.post import POST, Post
 from exequatur.models.profile import Profile
@@ -410,7 +410,7 @@ class Importer:
         result = RowResult(row=number, record="member", post=row.post, record_id=member_id, status="failed")
         try:
             try:
-                appointment = Appointment.model_validate(
+                appointment = AppointmentRequest.model_validate(
                     {
                         "role": row.role,
                         "category": row.category,

@@ -176,6 +176,12 @@ class LifecycleWorkflow:
                 return patches
         return frozenset()
 
+    def _revisions(self, act: Act) -> frozenset[str]:
+        """The revisions of the law (models/lifecycle.py `REVISIONS`) this run applies: each is a
+        patch, asked for by the acts whose effect reads it, so a history recorded before it
+        replays with the old reading. The act names the revisions it reads (`Act.revisions`)."""
+        return frozenset(name for name in act.revisions if self._patched(name))
+
     def _patched(self, patch: str) -> bool:
         """`workflow.patched(patch)`, answered by the run's engine for the patches it bundles."""
         return patch in self.engine_patches or workflow.patched(patch)
@@ -366,7 +372,9 @@ class LifecycleWorkflow:
         for name, value in facts.items():
             if name in self.LIFECYCLE.facts:
                 setattr(record, name, value)
-        ctx = Context(act.name, effective, workflow.now(), periods, act_id=act_id, actor=actor)
+        ctx = Context(
+            act.name, effective, workflow.now(), periods, act_id=act_id, actor=actor, revisions=self._revisions(act)
+        )
         notices = apply_act(self.case, act, body, ctx, creating=creating)
         return ActEntry(
             act_id=act_id,

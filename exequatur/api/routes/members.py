@@ -16,7 +16,7 @@ from exequatur.api.problems import Problem
 from exequatur.api.service import _appointment_reads, derived_id, not_before
 from exequatur.models.certificate import StatusCertificate, certificate
 from exequatur.models.common import Party
-from exequatur.models.member import Appointment, appointment_refusal, new_member
+from exequatur.models.member import AppointmentRequest, appointment_refusal, new_member
 from exequatur.models.post import Post
 from exequatur.models.profile import Profile
 from exequatur.register import queries
@@ -32,7 +32,11 @@ router = APIRouter()
     responses=openapi.problem_responses(401, 403, 404, 409, 422, 503),
 )
 async def appoint_member(
-    principal: Caller, service: ServiceDep, post_id: str, body: Appointment, idempotency_key: IdempotencyKey = None
+    principal: Caller,
+    service: ServiceDep,
+    post_id: str,
+    body: AppointmentRequest,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """The sending State appoints a head of post or a member of the staff (VCCR 10, 11, 19)."""
     update_id = derived_id(principal, f"posts/{post_id}/members", idempotency_key)
