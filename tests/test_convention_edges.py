@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from tests.helpers import Ministry, days_ago, relations_and_post
+from tests.helpers import Ministry, days_ago, head, relations_and_post
 
 
 def person(name: str, *nationalities: str, resident: bool = False) -> dict[str, Any]:
@@ -234,3 +234,49 @@ async def test_a_withdrawal_records_its_own_ground_and_an_arrived_member_can_be_
     third = await fra.act("members", third["id"], "notify-termination")
     assert (third["state"], third["end_ground"]) == ("terminated", "VCCR 25(a)")
     assert third["departure_deadline"] is not None  # privileges began at arrival: 53(3)'s window runs
+
+
+async def test_one_head_in_functions_at_a_post(http):
+    """VCCR 1(1)(c), 10(1): a post has one head; a second cannot be admitted while the first one's
+    functions continue, and can once they have ended."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    members = f"/v1/posts/{post['id']}/members"
+    first = await fra.post(members, head(effective_date=days_ago(30)), expect=201)
+    await fra.act("members", first["id"], "present-instrument", {"effective_date": days_ago(29)})
+    await wsm.act("members", first["id"], "grant-exequatur", {"effective_date": days_ago(28)})
+    second = await fra.post(members, head(person=person("Claire Dubois", "FRA")), expect=201)
+    await fra.act("members", second["id"], "present-instrument")
+    for act in ("admit-provisionally", "grant-exequatur"):
+        refused = await wsm.act("members", second["id"], act, expect=409)
+        assert refused["article"] == "VCCR 1(1)(c), 10(1)"
+    await fra.act("members", first["id"], "notify-termination")
+    second = await wsm.act("members", second["id"], "grant-exequatur")
+    assert second["state"] == "admitted"
+
+
+async def test_an_acting_head_ends_with_the_post_and_a_diplomatic_agent_needs_a_mission(http):
+    """VCCR 15: the acting head's functions end when the post closes; the consular list of any
+    later date shows none. 15(4): only where the sending State keeps a diplomatic mission can one
+    of its diplomatic agents be designated."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    acting = {"person": person("Paul Durand", "FRA"), "from": days_ago(10), "notified_by": "diplomatic-mission",
+              "is_consular_officer": True, "effective_date": days_ago(10)}
+    post = await fra.act("posts", post["id"], "designate-acting-head", acting)
+    assert post["acting_head"]["person"]["full_name"] == "Paul Durand"
+    listed = await wsm.get("/v1/precedence/WSM", on=days_ago(5))
+    assert any(e.get("post_id") == post["id"] and e.get("acting") for e in listed["entries"])
+    post = await fra.act("posts", post["id"], "close", {"kind": "permanent", "effective_date": days_ago(3)})
+    assert post["acting_head"] is None
+    assert post["past_acting_heads"][-1]["ended_on"] == days_ago(3)
+    assert post["past_acting_heads"][-1]["end_basis"] == "VCCR 15: the post closed"
+    listed = await wsm.get("/v1/precedence/WSM", on=days_ago(1))
+    assert not any(e.get("post_id") == post["id"] for e in listed["entries"])
+
+    ken, tza = Ministry(http, "tok-ita"), Ministry(http, "tok-mlt")  # no diplomatic mission between them
+    other = await open_post(ken, tza, "ITA", "MLT")
+    refused = await ken.act("posts", other["id"], "designate-acting-head",
+                            {**acting, "is_diplomatic_agent": True, "is_consular_officer": False,
+                             "notified_by": "head-of-post"}, expect=409)
+    assert refused["article"] == "VCCR 15(4)"

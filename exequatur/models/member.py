@@ -103,6 +103,7 @@ class Member(Particulars):
     igo_representation: list[dict[str, str]] = Field(default_factory=list)  # 17(2)
     joint_appointment_consented_on: date | None = None  # 18
     ss_diplomatic_mission: bool = False  # a fact of the relations pair, refreshed with every act
+    other_head_in_functions: bool = False  # a fact of the post: another head admitted and in functions
     district_notification_due: bool = False
     district_authorities_notified_at: datetime | None = None
     last_effective_date: date | None = None
@@ -271,6 +272,12 @@ by_exequatur = _rule(
     lambda m: m.admitted_by_exequatur,
 )
 is_head = _rule("is_head", "VCCR 13", "Provisional admission is for a head of post", lambda m: m.role == "head")
+one_head = _rule(
+    "one_head_in_functions",
+    "VCCR 1(1)(c), 10(1)",
+    "The post has a head whose functions continue: a second head cannot be admitted until they end",
+    lambda m: m.role != "head" or not m.other_head_in_functions,
+)
 no_admission_needed = _rule(
     "no_admission_needed",
     "VCCR 12(3)",
@@ -638,7 +645,7 @@ MEMBER = Lifecycle(
             Party.RS,
             "VCCR 13",
             "Provisional admission pending the exequatur; starts the Art. 14 notification.",
-            (Route(("awaiting-exequatur",), "provisionally-admitted", (is_head,)),),
+            (Route(("awaiting-exequatur",), "provisionally-admitted", (is_head, one_head)),),
             effect=_admit_provisionally,
             tells=Tell("post", "head-admitted", field="post_id", when=lambda m: m.role == "head"),
         ),
@@ -647,7 +654,10 @@ MEMBER = Lifecycle(
             Party.RS,
             "VCCR 12(1)",
             "The receiving State admits the member by an exequatur.",
-            (Route(("awaiting-exequatur", "provisionally-admitted"), "admitted"),),
+            (
+                Route(("awaiting-exequatur",), "admitted", (one_head,)),
+                Route(("provisionally-admitted",), "admitted"),
+            ),
             effect=_grant_exequatur,
             # A head is admitted once (15(1)): after a provisional admission (Art. 13) the post was
             # told then, and an acting head designated since stays until the head resumes.
@@ -886,7 +896,7 @@ MEMBER = Lifecycle(
     # the sending State are notified to the receiving State's foreign ministry.
     notify=(Party.SS, "foreign-ministry", "VCCR 24(1)(a)"),
     reports=(("district-authorities", "district-authorities-notified"),),  # R14: records when
-    facts=("ss_diplomatic_mission",),
+    facts=("ss_diplomatic_mission", "other_head_in_functions"),
     final=lambda m: (
         (
             m.state in (MemberState.DEPARTED, MemberState.PERIOD_EXPIRED)

@@ -201,6 +201,19 @@ def _notifier(
 
 
 acting_head_notifier = _notifier("VCCR 15(2)", allowed_notifiers)
+
+
+def _designation_admissible(post: Post, body: Designation) -> tuple[str, str] | None:
+    """15(2): who notifies; 15(4): a diplomatic agent of the sending State's mission can act only
+    where the sending State keeps one in the receiving State."""
+    if body.is_diplomatic_agent and not post.ss_diplomatic_mission:
+        return "VCCR 15(4)", (
+            "The sending State keeps no diplomatic mission in the receiving State: no member of one can be "
+            "designated acting head"
+        )
+    return acting_head_notifier(post, body)
+
+
 officer_order_notifier = _notifier(
     "VCCR 21", lambda post: ("diplomatic-mission",) if post.ss_diplomatic_mission else ("head-of-post",)
 )
@@ -276,9 +289,18 @@ def _officer_order(post: Post, body: OfficerPrecedence, ctx: Context) -> None:
     post.officer_order.append(OfficerOrder(order=body.order, notified_by=body.notified_by, on=ctx.effective_date))
 
 
+def _end_acting_with_the_post(post: Post, ctx: Context, basis: str) -> None:
+    """VCCR 15: an acting head acts for a post; when the post closes or is severed, so do his functions."""
+    if post.acting_head is not None:
+        post.acting_head.ended_on, post.acting_head.end_basis = ctx.effective_date, basis
+        post.past_acting_heads.append(post.acting_head)
+        post.acting_head = None
+
+
 def _close(post: Post, body: Closure, ctx: Context) -> None:
     post.closure, post.closed_on = body.kind, ctx.effective_date
     post.protected_by_receiving_state = True  # 27(1)(a), applied by 27(2)
+    _end_acting_with_the_post(post, ctx, "VCCR 15: the post closed")
 
 
 def _reopen(post: Post, body: ActBody, ctx: Context) -> None:
@@ -287,6 +309,7 @@ def _reopen(post: Post, body: ActBody, ctx: Context) -> None:
 
 def _severed(post: Post, body: ActBody, ctx: Context) -> None:
     post.severed_on, post.protected_by_receiving_state = ctx.effective_date, True  # 27(1)(a)
+    _end_acting_with_the_post(post, ctx, "VCCR 15, 27(1): consular relations severed")
 
 
 def custody_options(post: Post) -> tuple[str, ...]:
@@ -511,7 +534,7 @@ POST = Lifecycle(
             (Route(("open",), None, (_no_acting,)),),
             body=Designation,
             effect=_designate,
-            admissible=acting_head_notifier,
+            admissible=_designation_admissible,
         ),
         Act(
             "consent-acting-head",

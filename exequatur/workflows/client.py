@@ -18,6 +18,7 @@ from temporalio.exceptions import ApplicationError
 
 from exequatur.models.kinds import KINDS
 from exequatur.models.messages import ActOutcome, ActRequest, PastActs, StartInput
+from exequatur.models.member import IN_FUNCTIONS
 from exequatur.models.profile import Profile
 from exequatur.models.relations import relations_id
 from exequatur.register import queries
@@ -54,6 +55,10 @@ def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, 
     found: dict[str, Any] = {
         "ss_diplomatic_mission": record["sending_state"] in relations.get("diplomatic_missions", [])
     }
+    if kind == "member" and "post_id" in record:
+        # One head in functions at a post (VCCR 1(1)(c), 10(1)): another head admitted and serving.
+        heads = queries.list_records(engine, "member", post_id=record["post_id"], role=("head",))
+        found["other_head_in_functions"] = any(h["id"] != record["id"] and h["state"] in IN_FUNCTIONS for h in heads)
     if kind == "post":
         profile = Profile.of(record["receiving_state"], queries.get_profile(engine, record["receiving_state"]))
         found["acting_heads_need_consent"] = profile.acting_heads_need_consent
