@@ -17,8 +17,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
 from exequatur.models.kinds import KINDS
-from exequatur.models.messages import ActOutcome, ActRequest, PastActs, StartInput
 from exequatur.models.member import IN_FUNCTIONS
+from exequatur.models.messages import ActOutcome, ActRequest, PastActs, StartInput
 from exequatur.models.profile import Profile
 from exequatur.models.relations import relations_id
 from exequatur.register import queries
