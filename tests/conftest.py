@@ -67,6 +67,8 @@ TOKENS = {
     "tok-esp": 'state = "ESP"',
     "tok-ita": 'state = "ITA"',  # a reciprocity order (test_convention_edges.py): nobody else acts for them
     "tok-mlt": 'state = "MLT"',
+    "tok-nor": 'state = "NOR"',  # missions and representation (test_convention_edges.py)
+    "tok-swe": 'state = "SWE"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }

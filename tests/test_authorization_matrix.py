@@ -29,6 +29,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "EstablishBody": {"with_state": "PER"},
     "RestrictPrivileges": {"order": "Order 1/2026", "scope": "none"},
     "LiftRestriction": {"order": "Order 1/2026"},
+    "Representation": {"represented_by": "AUS"},
 }
 CALLERS = {"SS": "tok-mex", "RS": "tok-per", "TS": "tok-chl", "stranger": "tok-arg",
            "auditor": "tok-audit", "admin": "tok-admin", "nobody": None}

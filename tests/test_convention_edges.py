@@ -280,3 +280,33 @@ async def test_an_acting_head_ends_with_the_post_and_a_diplomatic_agent_needs_a_
                             {**acting, "is_diplomatic_agent": True, "is_consular_officer": False,
                              "notified_by": "head-of-post"}, expect=409)
     assert refused["article"] == "VCCR 15(4)"
+
+
+async def test_each_state_says_where_it_keeps_a_mission_and_who_represents_it(http):
+    """VCCR 2: `update-missions` changes only the caller's own entry, and `sever-diplomatic` leaves
+    neither State a mission in the other (2(3): nothing consular changes). VCCR 17(1): a consular
+    officer performs diplomatic acts only where his State has no mission and is not represented by
+    a third State's."""
+    nor, swe = Ministry(http, "tok-nor"), Ministry(http, "tok-swe")
+    post = await open_post(nor, swe, "NOR", "SWE")
+    relations = await nor.act("relations", "NOR-SWE", "update-missions", {"diplomatic_missions": ["NOR"]})
+    assert relations["diplomatic_missions"] == ["NOR"]
+    relations = await swe.act("relations", "NOR-SWE", "update-missions", {"diplomatic_missions": ["SWE"]})
+    assert relations["diplomatic_missions"] == ["NOR", "SWE"]  # Sweden's word changed only its own entry
+    refused = await swe.act("relations", "NOR-SWE", "update-missions", {"diplomatic_missions": []}, expect=200)
+    assert refused["diplomatic_missions"] == ["NOR"]
+    refused = await swe.act("relations", "NOR-SWE", "update-missions", {"diplomatic_missions": ["NOR"]}, expect=403)
+    assert refused["article"] == "VCCR 2"
+
+    officer = await serving(nor, swe, post, "officer", person("Ola Nordmann", "NOR"), **{"class": "consul"})
+    refused = await nor.act("members", officer, "authorize-diplomatic-acts", expect=409)
+    assert refused["article"] == "VCCR 17(1)"  # Norway keeps a mission in Sweden
+    relations = await swe.act("relations", "NOR-SWE", "sever-diplomatic")
+    assert (relations["diplomatic_missions"], relations["state"]) == ([], "established")
+    relations = await nor.act("relations", "NOR-SWE", "notify-representation", {"represented_by": "DNK"})
+    assert relations["represented_by"] == {"NOR": "DNK"}
+    refused = await nor.act("members", officer, "authorize-diplomatic-acts", expect=409)
+    assert (refused["article"], "represented" in refused["detail"]) == ("VCCR 17(1)", True)
+    await nor.act("relations", "NOR-SWE", "notify-representation", {"represented_by": None})
+    member = await nor.act("members", officer, "authorize-diplomatic-acts")
+    assert member["diplomatic_acts"] == "authorized"

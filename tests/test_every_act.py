@@ -95,12 +95,12 @@ async def test_acting_head_officers_missions_and_diplomatic_acts(http):
     refused = await ken.act("members", head["id"], "authorize-diplomatic-acts", expect=409)
     assert refused["article"] == "VCCR 17(1)"
 
-    # 2: Kenya closes its embassy in Tanzania; either State records it, an auditor may not.
+    # 2: Kenya closes its embassy in Tanzania; Kenya records it (its own entry), an auditor may not.
     wrong = await audit.act("relations", "KEN-TZA", "update-missions", {"diplomatic_missions": []}, expect=403)
     assert wrong["article"] == "VCCR 2"
     stranger = await tza.act("relations", "KEN-TZA", "update-missions", {"diplomatic_missions": ["UGA"]}, expect=422)
     assert stranger["errors"][0]["field"] == "diplomatic_missions"  # a State outside the pair: named, not dropped
-    relations = await tza.act("relations", "KEN-TZA", "update-missions", {"diplomatic_missions": []})
+    relations = await ken.act("relations", "KEN-TZA", "update-missions", {"diplomatic_missions": []})
     assert relations["state"] == "established" and relations["diplomatic_missions"] == []
     assert last_act(relations) == ("update-missions", "either", "VCCR 2")
     # The posts read the new fact with their next act: the embassy can no longer notify (21).

@@ -69,6 +69,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "close": {"kind": "temporary"},
     "propose-custodian": {"custodian": {"kind": "third-state", "state": "NZL"}},
     "propose-protecting-state": {"state": "NZL"},
+    "notify-representation": {"represented_by": "NZL"},
     "restrict-privileges": {"order": "Order 2026/1", "scope": "official-acts"},
     "lift-restriction": {"order": "Order 2026/1"},
     "notify-officer-precedence": {"order": ["M-0123456789AB"], "notified_by": "head-of-post"},

@@ -104,6 +104,7 @@ class Member(Particulars):
     joint_appointment_consented_on: date | None = None  # 18
     ss_diplomatic_mission: bool = False  # a fact of the relations pair, refreshed with every act
     other_head_in_functions: bool = False  # a fact of the post: another head admitted and in functions
+    ss_represented: bool = False  # a fact of the relations: a third State's mission represents SS (17(1))
     district_notification_due: bool = False
     district_authorities_notified_at: datetime | None = None
     last_effective_date: date | None = None
@@ -363,6 +364,12 @@ no_mission = _rule(
     "VCCR 17(1)",
     "The sending State has a diplomatic mission in the receiving State: diplomatic acts are its mission's",
     lambda m: not m.ss_diplomatic_mission,
+)
+not_represented = _rule(
+    "not_represented_by_a_third_state",
+    "VCCR 17(1)",
+    "The sending State is represented by a third State's diplomatic mission: diplomatic acts are that mission's",
+    lambda m: not m.ss_represented,
 )
 not_authorized = _rule(
     "diplomatic_acts_not_authorized",
@@ -837,7 +844,13 @@ MEMBER = Lifecycle(
             "VCCR 17(1)",
             "Where the sending State has no diplomatic mission, a consular officer is authorized to "
             "perform diplomatic acts, with the receiving State's consent.",
-            (Route(("provisionally-admitted", "admitted"), None, (is_officer, no_mission, not_authorized)),),
+            (
+                Route(
+                    ("provisionally-admitted", "admitted"),
+                    None,
+                    (is_officer, no_mission, not_represented, not_authorized),
+                ),
+            ),
             effect=_authorize_diplomatic,
         ),
         Act(
@@ -845,7 +858,7 @@ MEMBER = Lifecycle(
             Party.RS,
             "VCCR 17(1)",
             "The receiving State consents to the diplomatic acts.",
-            (Route(("provisionally-admitted", "admitted"), None, (no_mission, authorized)),),
+            (Route(("provisionally-admitted", "admitted"), None, (no_mission, not_represented, authorized)),),
             effect=_consent_diplomatic,
         ),
         Act(
@@ -896,7 +909,7 @@ MEMBER = Lifecycle(
     # the sending State are notified to the receiving State's foreign ministry.
     notify=(Party.SS, "foreign-ministry", "VCCR 24(1)(a)"),
     reports=(("district-authorities", "district-authorities-notified"),),  # R14: records when
-    facts=("ss_diplomatic_mission", "other_head_in_functions"),
+    facts=("ss_diplomatic_mission", "other_head_in_functions", "ss_represented"),
     final=lambda m: (
         (
             m.state in (MemberState.DEPARTED, MemberState.PERIOD_EXPIRED)

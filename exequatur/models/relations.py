@@ -32,6 +32,9 @@ class Relations(BaseModel):
     # Reciprocity orders of either State narrowing the other's consular privileges (Samoa Act s.16,
     # VCCR 72(2)(a)); lifted ones stay, with the date, for certificates of earlier dates.
     restrictions: list[Restriction] = Field(default_factory=list)
+    # VCCR 17(1): a State without a mission of its own may be represented by a third State's
+    # mission in the other; then its consular officers perform no diplomatic acts there.
+    represented_by: dict[str, str] = Field(default_factory=dict)
     last_effective_date: date | None = None
     acts_count: int = 0
 
@@ -61,6 +64,13 @@ class LiftRestriction(ActBody):
     order: str = Field(min_length=1, max_length=200, description="the Order lifted")
 
 
+class Representation(ActBody):
+    """`notify-representation`: the third State whose diplomatic mission represents the acting
+    State in the other (VCCR 17(1)); null when it no longer does."""
+
+    represented_by: StateCode | None = None
+
+
 class MissionsBody(ActBody):
     diplomatic_missions: list[StateCode]
 
@@ -73,7 +83,37 @@ def _establish(record: Relations, body: EstablishBody, ctx: Context) -> None:
 
 
 def _missions(record: Relations, body: MissionsBody, ctx: Context) -> None:
-    record.diplomatic_missions = sorted(set(body.diplomatic_missions) & set(record.states))
+    if ctx.actor is None:  # acts recorded before the acting State was sent set the whole list
+        record.diplomatic_missions = sorted(set(body.diplomatic_missions) & set(record.states))
+        return
+    # A State says where it keeps a mission, never where the other does (VCCR 2).
+    other = next(s for s in record.states if s != ctx.actor)
+    if other in body.diplomatic_missions:
+        raise Refusal(
+            f"{ctx.actor} states only its own mission; whether {other} keeps one in {ctx.actor} is {other}'s to say",
+            "VCCR 2",
+            str(record.state),
+            403,
+        )
+    kept = {s for s in record.diplomatic_missions if s != ctx.actor}
+    if ctx.actor in body.diplomatic_missions:
+        kept.add(ctx.actor)
+        record.represented_by.pop(ctx.actor, None)  # a mission of its own: no representation needed
+    record.diplomatic_missions = sorted(kept)
+
+
+def _represented(record: Relations, body: Representation, ctx: Context) -> None:
+    assert ctx.actor is not None  # an act of a State (the API sends the caller's)
+    if body.represented_by is None:
+        record.represented_by.pop(ctx.actor, None)
+        return
+    if ctx.actor in record.diplomatic_missions:
+        raise Refusal(
+            f"{ctx.actor} keeps a diplomatic mission of its own in the other State", "VCCR 17(1)", str(record.state)
+        )
+    if body.represented_by in record.states:
+        raise Refusal("The representing mission is a third State's", "VCCR 17(1)", str(record.state))
+    record.represented_by[ctx.actor] = body.represented_by
 
 
 def _restrict(record: Relations, body: RestrictPrivileges, ctx: Context) -> None:
@@ -114,6 +154,8 @@ def _sever(record: Relations, body: ActBody, ctx: Context) -> None:
 
 def _sever_diplomatic(record: Relations, body: ActBody, ctx: Context) -> None:
     record.diplomatic_relations = "severed"  # VCCR 2(3): nothing consular changes
+    if ctx.actor is not None:  # from then on neither keeps a mission in the other (15(2), 17, 21, 27(2))
+        record.diplomatic_missions = []
 
 
 def missions_are_of_the_pair(body: MissionsBody | EstablishBody, pair: tuple[str, str]) -> list[str]:
@@ -168,6 +210,16 @@ RELATIONS = Lifecycle(
                 related=lambda r: {"sending_state": list(r.states), "receiving_state": list(r.states)},
                 body=lambda r: {},
             ),
+        ),
+        Act(
+            "notify-representation",
+            Party.EITHER,
+            "VCCR 17(1)",
+            "A State without a diplomatic mission in the other notifies that a third State's mission "
+            "represents it there (or no longer does): its consular officers then perform no diplomatic acts.",
+            (Route(("established", "severed")),),
+            body=Representation,
+            effect=_represented,
         ),
         Act(
             "restrict-privileges",

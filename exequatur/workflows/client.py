@@ -55,6 +55,8 @@ def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, 
     found: dict[str, Any] = {
         "ss_diplomatic_mission": record["sending_state"] in relations.get("diplomatic_missions", [])
     }
+    if kind == "member":
+        found["ss_represented"] = record["sending_state"] in relations.get("represented_by", {})
     if kind == "member" and "post_id" in record:
         # One head in functions at a post (VCCR 1(1)(c), 10(1)): another head admitted and serving.
         heads = queries.list_records(engine, "member", post_id=record["post_id"], role=("head",))
