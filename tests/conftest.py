@@ -69,6 +69,8 @@ TOKENS = {
     "tok-mlt": 'state = "MLT"',
     "tok-nor": 'state = "NOR"',  # missions and representation (test_convention_edges.py)
     "tok-swe": 'state = "SWE"',
+    "tok-dnk": 'state = "DNK"',  # custody after a severance (test_convention_edges.py)
+    "tok-fin": 'state = "FIN"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }

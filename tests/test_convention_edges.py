@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from tests.helpers import Ministry, days_ago, head, relations_and_post
+from tests.test_api_scenarios import wait_for
 
 
 def person(name: str, *nationalities: str, resident: bool = False) -> dict[str, Any]:
@@ -310,3 +311,19 @@ async def test_each_state_says_where_it_keeps_a_mission_and_who_represents_it(ht
     await nor.act("relations", "NOR-SWE", "notify-representation", {"represented_by": None})
     member = await nor.act("members", officer, "authorize-diplomatic-acts")
     assert member["diplomatic_acts"] == "authorized"
+
+
+async def test_after_a_severance_custody_may_go_to_a_third_state_though_a_mission_remains(http):
+    """VCCR 27(1)(b): when consular relations are severed, the sending State may entrust the
+    premises and archives to a third State acceptable to the receiving State, even where it keeps
+    a diplomatic mission there (27(2)'s order applies to a closure)."""
+    dnk, fin = Ministry(http, "tok-dnk"), Ministry(http, "tok-fin")
+    await dnk.post("/v1/relations", {"with_state": "FIN", "diplomatic_missions": ["DNK"],
+                                      "effective_date": days_ago(400)}, expect=201)
+    post = await open_post(dnk, fin, "DNK", "FIN")
+    await fin.act("relations", "DNK-FIN", "sever")
+    post = await wait_for(lambda p: p["state"] == "severed", lambda: dnk.get(f"/v1/posts/{post['id']}"))
+    post = await dnk.act("posts", post["id"], "propose-custodian", {"custodian": {"kind": "third-state", "state": "ISL"}})
+    post = await wait_for(lambda p: (p["custody"] or {}).get("state") == "proposed",
+                          lambda: dnk.get(f"/v1/posts/{post['id']}"))
+    assert post["custody"]["custodian"] == {"kind": "third-state", "state": "ISL"}

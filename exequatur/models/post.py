@@ -313,8 +313,11 @@ def _severed(post: Post, body: ActBody, ctx: Context) -> None:
 
 
 def custody_options(post: Post) -> tuple[str, ...]:
-    """27(2): the mission where SS keeps one (usage); else another of its consular posts in RS;
-    else a third State acceptable to RS."""
+    """27(1)(b): after a severance of consular relations, a third State acceptable to RS (or SS's
+    diplomatic mission, where it keeps one). 27(2), a closure: the mission where SS keeps one
+    (usage); else another of its consular posts in RS; else a third State acceptable to RS."""
+    if post.severed_on is not None:
+        return ("third-state", "diplomatic-mission") if post.ss_diplomatic_mission else ("third-state",)
     if post.ss_diplomatic_mission:
         return ("diplomatic-mission",)
     if post.ss_open_posts:
@@ -325,8 +328,8 @@ def custody_options(post: Post) -> tuple[str, ...]:
 def _custodian_allowed(post: Post, body: CustodianProposal) -> tuple[str, str] | None:
     custodian, allowed = body.custodian, custody_options(post)
     if custodian.kind not in allowed:
-        return "VCCR 27(2)", (
-            f"The sending State's representation in the receiving State leaves one custodian: {allowed[0]}"
+        return ("VCCR 27(1)(b)" if post.severed_on is not None else "VCCR 27(2)"), (
+            f"The sending State's representation in the receiving State leaves as custodian: {' or '.join(allowed)}"
         )
     if custodian.kind == "consular-post" and custodian.post_id not in post.ss_open_posts:
         return "VCCR 27(2)(a)", "The custodian post must be another open consular post of the sending State here"
