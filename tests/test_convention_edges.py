@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from tests.helpers import Ministry, days_ago, head, relations_and_post
-from tests.test_api_scenarios import wait_for
+from tests.test_api_scenarios import outbox, wait_for
 
 
 def person(name: str, *nationalities: str, resident: bool = False) -> dict[str, Any]:
@@ -327,3 +327,32 @@ async def test_after_a_severance_custody_may_go_to_a_third_state_though_a_missio
     post = await wait_for(lambda p: (p["custody"] or {}).get("state") == "proposed",
                           lambda: dnk.get(f"/v1/posts/{post['id']}"))
     assert post["custody"]["custodian"] == {"kind": "third-state", "state": "ISL"}
+
+
+async def test_a_consented_change_of_seat_and_district_reaches_the_members_and_the_list(http):
+    """VCCR 4(3): from the change's date everything that shows the post follows it: its members'
+    seat and district, the consular list (16); the head's admission is notified to the new
+    district's authorities (14)."""
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    member = await fra.post(f"/v1/posts/{post['id']}/members", head(effective_date=days_ago(30)), expect=201)
+    await fra.act("members", member["id"], "present-instrument", {"effective_date": days_ago(29)})
+    await wsm.act("members", member["id"], "grant-exequatur", {"effective_date": days_ago(28)})
+    await wait_for(lambda m: m["district_authorities_notified_at"], lambda: wsm.get(f"/v1/members/{member['id']}"))
+    await fra.act("posts", post["id"], "request-change",
+                  {"seat": "Salelologa", "district": "Savai'i", "effective_date": days_ago(6)})
+    post = await wsm.act("posts", post["id"], "consent-change", {"effective_date": days_ago(5)})
+    assert (post["seat"], post["district"]) == ("Salelologa", "Savai'i")
+
+    moved = await wait_for(lambda m: m["district"] == "Savai'i" and m["district_authorities_notified_at"],
+                           lambda: wsm.get(f"/v1/members/{member['id']}"))
+    assert moved["seat"] == "Salelologa"
+    assert moved["acts"][-2]["act"] == "post-changed" and moved["acts"][-2]["article"] == "VCCR 4(3)"
+    told = [n for n in outbox(member["id"]).values() if n["recipient"] == "district-authorities"]
+    assert len(told) == 2 and all(n["article"] == "VCCR 14" for n in told)
+
+    def seat(listing: dict[str, Any]) -> str:
+        return next(e["seat"] for e in listing["entries"] if e.get("member_id") == member["id"])
+
+    assert seat(await wsm.get("/v1/precedence/WSM", on=days_ago(10))) == "Apia"
+    assert seat(await wsm.get("/v1/precedence/WSM", on=days_ago(5))) == "Salelologa"

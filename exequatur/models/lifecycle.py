@@ -53,6 +53,8 @@ class Route:
 REVISIONS: dict[str, str] = {
     "recall-period-from-declaration": "VCCR 23(2): the period to recall runs from when the declaration is made, "
     "never from an earlier legal date, so it cannot have run out before it is known",
+    "post-changes-reach-members": "VCCR 4(3), 14: a consented change of seat or district reaches the post's "
+    "members, and the district authorities of the new district are told of the head's admission",
 }
 
 
@@ -91,6 +93,9 @@ class Tell:
     # Where `when` was narrowed: the condition before, which histories recorded then replay with
     # (workflows/engine.py asks a patch, TELL_NARROWED, where the two differ).
     formerly: Callable[[Any], bool] | None = None
+    # A tell added to an act after histories of it were recorded: the revision of the law
+    # (`REVISIONS`) under which it is sent; older histories replay without it.
+    since: str | None = None
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,13 @@ class FunctionsEnded(ActBody):
     ground: str = Field(description="the article under which the functions ended")
 
 
+class PostChanged(ActBody):
+    """`post-changed`: the post's seat and district after a consented change (VCCR 4(3))."""
+
+    seat: str
+    district: str
+
+
 class Delivery(ActBody):
     delivered_at: datetime
 
@@ -525,6 +532,18 @@ def _withdrawn(m: Member, body: ActBody, ctx: Context) -> None:
     # Art. 25 by the ground the withdrawal has: the receiving State's 23(3) declaration, if made;
     # else the sending State's own decision, notified (25(a)).
     _end_functions(m, ctx, "VCCR 23(3)" if m.declared_unacceptable_on else "VCCR 25(a)")
+
+
+def _post_changed(m: Member, body: PostChanged, ctx: Context) -> list[Notice]:
+    """4(3): the member's seat and district are the post's. 14: a head already admitted is
+    notified to the authorities of the new district, as he was to the former's."""
+    moved_district = body.district != m.district
+    m.seat, m.district = body.seat, body.district
+    admitted = m.provisionally_admitted_on is not None or m.exequatur_granted_on is not None
+    if not (moved_district and m.role == "head" and admitted):
+        return []
+    m.district_authorities_notified_at, m.district_notification_due = None, False
+    return _due_art14(m, ctx)
 
 
 def _unacceptable(m: Member, body: ActBody, ctx: Context) -> None:
@@ -888,6 +907,17 @@ MEMBER = Lifecycle(
             body=FunctionsEnded,
             effect=_functions_ended,
             periods=DEPARTURE,
+            automatic=True,
+        ),
+        Act(
+            "post-changed",
+            Party.RS,
+            "VCCR 4(3)",
+            "The post's consented change of seat or district reaches the member (and, for an admitted head, "
+            "the new district's authorities, Art. 14).",
+            (Route(("appointed", "awaiting-exequatur", "provisionally-admitted", "admitted", "recall-requested")),),
+            body=PostChanged,
+            effect=_post_changed,
             automatic=True,
         ),
         Act(

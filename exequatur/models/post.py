@@ -246,6 +246,15 @@ def _change_consented(post: Post, body: ActBody, ctx: Context) -> None:
     post.pending_change = None
 
 
+def _moved(post: Post) -> bool:
+    """The change consented last moved the seat or the district (4(3)): the members follow it. A
+    consent changes at most three fields, appended together with its date."""
+    if not post.changes:
+        return False
+    last = post.changes[-1]["on"]
+    return any(c["field"] in ("seat", "district") for c in post.changes[-3:] if c["on"] == last)
+
+
 def _change_refused(post: Post, body: ActBody, ctx: Context) -> None:
     post.pending_change = None  # VCCR 4(3): the old values stay
 
@@ -519,6 +528,14 @@ POST = Lifecycle(
             "The receiving State consents to the change.",
             (Route(("open",), None, (_pending,)),),
             effect=_change_consented,
+            tells=Tell(
+                "member",
+                "post-changed",
+                related=lambda p: {"post_id": p.id},
+                when=_moved,
+                body=lambda p: {"seat": p.seat, "district": p.district},
+                since="post-changes-reach-members",
+            ),
         ),
         Act(
             "refuse-change",

@@ -166,15 +166,35 @@ class PostFacts(NamedTuple):
     seat: str
     officer_order: tuple[OfficerOrder, ...]
     acting_heads: tuple[ActingHead, ...]
+    # Consented changes of seat, oldest first: (from the date, the seat before) (VCCR 4(3)).
+    seat_moves: tuple[tuple[date, str], ...] = ()
 
     @classmethod
     def of(cls, p: Post) -> PostFacts:
-        return cls(p.id, p.sending_state, p.seat, tuple(p.officer_order), tuple(p.acting_heads()))
+        return cls(
+            p.id, p.sending_state, p.seat, tuple(p.officer_order), tuple(p.acting_heads()), seat_changes(p.changes)
+        )
+
+    def seat_of(self, member_seat: str | None, on: date) -> str:
+        """A member's seat on a date: his own where he has one apart from the post's, else the post's."""
+        return member_seat if member_seat and member_seat != self.seat else self.seat_on(on)
+
+    def seat_on(self, on: date) -> str:
+        """The seat as it stood on a date: a consented change shows from its date (4(3))."""
+        seat = self.seat
+        for changed_on, before in reversed(self.seat_moves):
+            if on < changed_on:
+                seat = before
+        return seat
 
 
 def in_functions_on(member: Member | MemberFacts, on: date) -> bool:
     ended = member.functions_ended_on
     return ended is None or ended > on
+
+
+def seat_changes(changes: Iterable[dict[str, str]]) -> tuple[tuple[date, str], ...]:
+    return tuple((date.fromisoformat(c["on"]), c["from"]) for c in changes if c["field"] == "seat")
 
 
 def listed_on(members: Iterable[Member | MemberFacts], posts: Iterable[Post | PostFacts], on: date) -> list[Listed]:
@@ -195,7 +215,7 @@ def listed_on(members: Iterable[Member | MemberFacts], posts: Iterable[Post | Po
                         member_id=m.id,
                         post_id=m.post_id,
                         sending_state=m.sending_state,
-                        seat=m.seat or post.seat,
+                        seat=post.seat_of(m.seat, on),
                         full_name=m.full_name,
                         category=m.category,
                         diplomatic_acts=m.diplomatic_acts == "consented",
@@ -216,7 +236,7 @@ def listed_on(members: Iterable[Member | MemberFacts], posts: Iterable[Post | Po
                         member_id=m.id,
                         post_id=m.post_id,
                         sending_state=m.sending_state,
-                        seat=m.seat or post.seat,
+                        seat=post.seat_of(m.seat, on),
                         full_name=m.full_name,
                         category=m.category,
                         diplomatic_acts=m.diplomatic_acts == "consented",
@@ -234,7 +254,7 @@ def listed_on(members: Iterable[Member | MemberFacts], posts: Iterable[Post | Po
                         member_id=None,
                         post_id=post.id,
                         sending_state=post.sending_state,
-                        seat=post.seat,
+                        seat=post.seat_on(on),
                         standing="acting",
                         full_name=head.person.full_name,
                         precedence_date=head.assumed_on,

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from exequatur.models.post import ActingHead, OfficerOrder
-from exequatur.models.precedence import Entry, MemberFacts, PostFacts, listed_on, order
+from exequatur.models.precedence import Entry, MemberFacts, PostFacts, listed_on, order, seat_changes
 from exequatur.models.profile import Profile
 from exequatur.register import queries
 
@@ -104,7 +104,7 @@ def _member_facts(row: tuple[Any, ...]) -> MemberFacts:
 
 
 def _post_facts(row: tuple[Any, ...]) -> PostFacts:
-    id_, sending_state, seat, officer_order, acting_head, past_acting_heads = row
+    id_, sending_state, seat, officer_order, acting_head, past_acting_heads, changes = row
     # Most posts have neither an Art. 21 order nor an acting head: nothing to decode, and the
     # empty tuple is shared, not one more object per post for the garbage collector to scan.
     orders = (
@@ -119,4 +119,5 @@ def _post_facts(row: tuple[Any, ...]) -> PostFacts:
     )
     if acting_head is not None:
         acting += (ActingHead.model_validate_json(acting_head),)
-    return PostFacts(id_, sending_state, seat, orders, acting)
+    moves = seat_changes(json.loads(changes)) if changes not in (None, "[]") else ()
+    return PostFacts(id_, sending_state, seat, orders, acting, moves)

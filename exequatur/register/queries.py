@@ -280,7 +280,7 @@ MEMBER_LIST_FIELDS = (
     "entered_duties_on",
     "functions_ended_on",
 )
-POST_LIST_FIELDS = ("seat", "officer_order", "acting_head", "past_acting_heads")
+POST_LIST_FIELDS = ("seat", "officer_order", "acting_head", "past_acting_heads", "changes")
 
 
 def consular_list_rows(engine: Engine, receiving_state: str) -> tuple[list[Any], list[Any]]:

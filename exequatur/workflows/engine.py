@@ -456,6 +456,9 @@ class LifecycleWorkflow:
         )
 
     def _tells(self, tell: Tell, record: Any) -> bool:
+        # A tell added after histories of its act were recorded is sent under its revision only.
+        if tell.since is not None and not (tell.when(record) and self._patched(tell.since)):
+            return False
         if tell.when(record):
             return True
         # Old branch: histories recorded before `when` was narrowed told on the former condition.
