@@ -90,73 +90,73 @@ async def test_nationals_and_permanent_residents_have_what_article_71_leaves(htt
     assert found["official_acts_immunity"] is False
 
     # Where no statute like s.15 applies, a national employee has none (71(2)).
-    grc, cyp = Ministry(http, "tok-grc"), Ministry(http, "tok-cyp")
-    elsewhere = await open_post(grc, cyp, "GRC", "CYP")
-    clerk = await serving(grc, cyp, elsewhere, "employee", person("Andreas Georgiou", "CYP"))
-    found = await status(cyp, clerk)
+    hun, aut = Ministry(http, "tok-hun"), Ministry(http, "tok-aut")
+    elsewhere = await open_post(hun, aut, "HUN", "AUT")
+    clerk = await serving(hun, aut, elsewhere, "employee", person("Andreas Georgiou", "AUT"))
+    found = await status(aut, clerk)
     assert (found["privileges"], found["scope"], found["articles"]) == (False, "none", ["VCCR 71(2)"])
 
 
 async def test_a_certificate_rests_only_on_articles_with_force_of_law(http):
     """Samoa Act s.14(1): only the articles the receiving State gave force of law count; the
     certificate names those it rests on and those it cannot."""
-    prt, esp = Ministry(http, "tok-prt"), Ministry(http, "tok-esp")
-    post = await open_post(prt, esp, "PRT", "ESP")
-    officer = await serving(prt, esp, post, "officer", person("Rui Costa", "PRT"), **{"class": "consul"})
-    assert (await status(esp, officer))["scope"] == "full"  # no statute known: every article counts
-    profile = await esp.get("/v1/profiles/ESP")
+    cze, svk = Ministry(http, "tok-cze"), Ministry(http, "tok-svk")
+    post = await open_post(cze, svk, "CZE", "SVK")
+    officer = await serving(cze, svk, post, "officer", person("Rui Costa", "CZE"), **{"class": "consul"})
+    assert (await status(svk, officer))["scope"] == "full"  # no statute known: every article counts
+    profile = await svk.get("/v1/profiles/SVK")
     profile["force_of_law"] = ["43", "53"]
-    assert (await http.put("/v1/profiles/ESP", json=profile, headers=esp.headers)).status_code == 200
-    found = await status(esp, officer)
+    assert (await http.put("/v1/profiles/SVK", json=profile, headers=svk.headers)).status_code == 200
+    found = await status(svk, officer)
     assert (found["scope"], found["articles"], found["not_in_force"]) == (
         "official-acts", ["VCCR 43(1)"], ["VCCR 41(1)"])
     profile["force_of_law"] = ["1", "5"]
-    assert (await http.put("/v1/profiles/ESP", json=profile, headers=esp.headers)).status_code == 200
-    found = await status(esp, officer)
+    assert (await http.put("/v1/profiles/SVK", json=profile, headers=svk.headers)).status_code == 200
+    found = await status(svk, officer)
     assert (found["privileges"], found["scope"], found["official_acts_immunity"]) == (False, "none", False)
     # Samoa's own list (s.14(1)(a)) holds every article the certificate rests on.
-    samoa = await esp.get("/v1/profiles/WSM")
+    samoa = await svk.get("/v1/profiles/WSM")
     assert {"41(1)", "43", "53", "71"} <= set(samoa["force_of_law"]) and samoa["employee_nationals_official_acts"]
 
 
 async def test_a_reciprocity_order_narrows_every_certificate_from_its_date(http):
     """Samoa Act s.16 with VCCR 72(2)(a): the receiving State's Order restricts the privileges of
     the other State's posts from its date until it is lifted, and only it may lift it."""
-    ita, mlt = Ministry(http, "tok-ita"), Ministry(http, "tok-mlt")
-    post = await open_post(ita, mlt, "ITA", "MLT")
-    officer = await serving(ita, mlt, post, "officer", person("Elena Rossi", "ITA"), **{"class": "consul"})
-    relations = await mlt.act("relations", "ITA-MLT", "restrict-privileges",
+    svn, hrv = Ministry(http, "tok-svn"), Ministry(http, "tok-hrv")
+    post = await open_post(svn, hrv, "SVN", "HRV")
+    officer = await serving(svn, hrv, post, "officer", person("Elena Rossi", "SVN"), **{"class": "consul"})
+    relations = await hrv.act("relations", "HRV-SVN", "restrict-privileges",
                               {"order": "Order 2026/7", "scope": "official-acts", "effective_date": days_ago(10)})
-    assert relations["restrictions"] == [{"order": "Order 2026/7", "scope": "official-acts", "issued_by": "MLT",
+    assert relations["restrictions"] == [{"order": "Order 2026/7", "scope": "official-acts", "issued_by": "HRV",
                                           "effective_date": days_ago(10), "lifted_on": None}]
-    assert (await status(mlt, officer, days_ago(20)))["scope"] == "full"
-    found = await status(mlt, officer, days_ago(5))
+    assert (await status(hrv, officer, days_ago(20)))["scope"] == "full"
+    found = await status(hrv, officer, days_ago(5))
     assert (found["scope"], found["restricted_by"]) == ("official-acts", "Order 2026/7")
     assert found["articles"][-2:] == ["Samoa Act s.16", "VCCR 72(2)(a)"]
-    refused = await ita.act("relations", "ITA-MLT", "lift-restriction", {"order": "Order 2026/7"}, expect=403)
+    refused = await svn.act("relations", "HRV-SVN", "lift-restriction", {"order": "Order 2026/7"}, expect=403)
     assert refused["article"] == "VCCR 72(2)(a)"
-    unknown = await mlt.act("relations", "ITA-MLT", "lift-restriction", {"order": "Order 1999/1"}, expect=409)
+    unknown = await hrv.act("relations", "HRV-SVN", "lift-restriction", {"order": "Order 1999/1"}, expect=409)
     assert unknown["article"] == "VCCR 72(2)(a)"
-    await mlt.act("relations", "ITA-MLT", "lift-restriction", {"order": "Order 2026/7", "effective_date": days_ago(2)})
-    assert (await status(mlt, officer, days_ago(5)))["scope"] == "official-acts"  # the past stays as it was
-    assert (await status(mlt, officer))["scope"] == "full"
-    lifecycles = await mlt.get("/v1/lifecycles")
+    await hrv.act("relations", "HRV-SVN", "lift-restriction", {"order": "Order 2026/7", "effective_date": days_ago(2)})
+    assert (await status(hrv, officer, days_ago(5)))["scope"] == "official-acts"  # the past stays as it was
+    assert (await status(hrv, officer))["scope"] == "full"
+    lifecycles = await hrv.get("/v1/lifecycles")
     assert {"restrict-privileges", "lift-restriction"} <= {a["act"] for a in lifecycles["relations"]["acts"]}
 
 
 async def test_the_staff_ceiling_counts_the_consular_staff_not_the_head(http):
     """VCCR 20 with 1(1)(h): a ceiling of one leaves room for the head and one member of staff."""
-    prt, esp = Ministry(http, "tok-prt"), Ministry(http, "tok-esp")
-    post = await open_post(prt, esp, "PRT", "ESP")
-    profile = await esp.get("/v1/profiles/ESP")
+    cze, svk = Ministry(http, "tok-cze"), Ministry(http, "tok-svk")
+    post = await open_post(cze, svk, "CZE", "SVK")
+    profile = await svk.get("/v1/profiles/SVK")
     profile["staff_ceiling"] = {post["id"]: 1}
-    assert (await http.put("/v1/profiles/ESP", json=profile, headers=esp.headers)).status_code == 200
+    assert (await http.put("/v1/profiles/SVK", json=profile, headers=svk.headers)).status_code == 200
     members = f"/v1/posts/{post['id']}/members"
-    clerk = {"role": "employee", "category": "career", "person": person("Ana Lopes", "PRT")}
-    await prt.post(members, clerk, expect=201)
-    await prt.post(members, {"role": "head", "category": "career", "class": "consul",
-                             "person": person("João Silva", "PRT")}, expect=201)
-    refused = await prt.post(members, clerk, expect=409)
+    clerk = {"role": "employee", "category": "career", "person": person("Ana Lopes", "CZE")}
+    await cze.post(members, clerk, expect=201)
+    await cze.post(members, {"role": "head", "category": "career", "class": "consul",
+                             "person": person("João Silva", "CZE")}, expect=201)
+    refused = await cze.post(members, clerk, expect=409)
     assert refused["article"] == "VCCR 20"
 
 
@@ -275,9 +275,9 @@ async def test_an_acting_head_ends_with_the_post_and_a_diplomatic_agent_needs_a_
     listed = await wsm.get("/v1/precedence/WSM", on=days_ago(1))
     assert not any(e.get("post_id") == post["id"] for e in listed["entries"])
 
-    ken, tza = Ministry(http, "tok-ita"), Ministry(http, "tok-mlt")  # no diplomatic mission between them
-    other = await open_post(ken, tza, "ITA", "MLT")
-    refused = await ken.act("posts", other["id"], "designate-acting-head",
+    svn2, hrv2 = Ministry(http, "tok-svn"), Ministry(http, "tok-hrv")  # no diplomatic mission between them
+    other = await open_post(svn2, hrv2, "SVN", "HRV")
+    refused = await svn2.act("posts", other["id"], "designate-acting-head",
                             {**acting, "is_diplomatic_agent": True, "is_consular_officer": False,
                              "notified_by": "head-of-post"}, expect=409)
     assert refused["article"] == "VCCR 15(4)"
@@ -288,28 +288,28 @@ async def test_each_state_says_where_it_keeps_a_mission_and_who_represents_it(ht
     neither State a mission in the other (2(3): nothing consular changes). VCCR 17(1): a consular
     officer performs diplomatic acts only where his State has no mission and is not represented by
     a third State's."""
-    nor, swe = Ministry(http, "tok-nor"), Ministry(http, "tok-swe")
-    post = await open_post(nor, swe, "NOR", "SWE")
-    relations = await nor.act("relations", "NOR-SWE", "update-missions", {"diplomatic_missions": ["NOR"]})
-    assert relations["diplomatic_missions"] == ["NOR"]
-    relations = await swe.act("relations", "NOR-SWE", "update-missions", {"diplomatic_missions": ["SWE"]})
-    assert relations["diplomatic_missions"] == ["NOR", "SWE"]  # Sweden's word changed only its own entry
-    refused = await swe.act("relations", "NOR-SWE", "update-missions", {"diplomatic_missions": []}, expect=200)
-    assert refused["diplomatic_missions"] == ["NOR"]
-    refused = await swe.act("relations", "NOR-SWE", "update-missions", {"diplomatic_missions": ["NOR"]}, expect=403)
+    bgr, rou = Ministry(http, "tok-bgr"), Ministry(http, "tok-rou")
+    post = await open_post(bgr, rou, "BGR", "ROU")
+    relations = await bgr.act("relations", "BGR-ROU", "update-missions", {"diplomatic_missions": ["BGR"]})
+    assert relations["diplomatic_missions"] == ["BGR"]
+    relations = await rou.act("relations", "BGR-ROU", "update-missions", {"diplomatic_missions": ["ROU"]})
+    assert relations["diplomatic_missions"] == ["BGR", "ROU"]  # Sweden's word changed only its own entry
+    refused = await rou.act("relations", "BGR-ROU", "update-missions", {"diplomatic_missions": []}, expect=200)
+    assert refused["diplomatic_missions"] == ["BGR"]
+    refused = await rou.act("relations", "BGR-ROU", "update-missions", {"diplomatic_missions": ["BGR"]}, expect=403)
     assert refused["article"] == "VCCR 2"
 
-    officer = await serving(nor, swe, post, "officer", person("Ola Nordmann", "NOR"), **{"class": "consul"})
-    refused = await nor.act("members", officer, "authorize-diplomatic-acts", expect=409)
+    officer = await serving(bgr, rou, post, "officer", person("Ola Nordmann", "BGR"), **{"class": "consul"})
+    refused = await bgr.act("members", officer, "authorize-diplomatic-acts", expect=409)
     assert refused["article"] == "VCCR 17(1)"  # Norway keeps a mission in Sweden
-    relations = await swe.act("relations", "NOR-SWE", "sever-diplomatic")
+    relations = await rou.act("relations", "BGR-ROU", "sever-diplomatic")
     assert (relations["diplomatic_missions"], relations["state"]) == ([], "established")
-    relations = await nor.act("relations", "NOR-SWE", "notify-representation", {"represented_by": "DNK"})
-    assert relations["represented_by"] == {"NOR": "DNK"}
-    refused = await nor.act("members", officer, "authorize-diplomatic-acts", expect=409)
+    relations = await bgr.act("relations", "BGR-ROU", "notify-representation", {"represented_by": "MDA"})
+    assert relations["represented_by"] == {"BGR": "MDA"}
+    refused = await bgr.act("members", officer, "authorize-diplomatic-acts", expect=409)
     assert (refused["article"], "represented" in refused["detail"]) == ("VCCR 17(1)", True)
-    await nor.act("relations", "NOR-SWE", "notify-representation", {"represented_by": None})
-    member = await nor.act("members", officer, "authorize-diplomatic-acts")
+    await bgr.act("relations", "BGR-ROU", "notify-representation", {"represented_by": None})
+    member = await bgr.act("members", officer, "authorize-diplomatic-acts")
     assert member["diplomatic_acts"] == "authorized"
 
 
@@ -317,16 +317,16 @@ async def test_after_a_severance_custody_may_go_to_a_third_state_though_a_missio
     """VCCR 27(1)(b): when consular relations are severed, the sending State may entrust the
     premises and archives to a third State acceptable to the receiving State, even where it keeps
     a diplomatic mission there (27(2)'s order applies to a closure)."""
-    dnk, fin = Ministry(http, "tok-dnk"), Ministry(http, "tok-fin")
-    await dnk.post("/v1/relations", {"with_state": "FIN", "diplomatic_missions": ["DNK"],
+    mda, alb = Ministry(http, "tok-mda"), Ministry(http, "tok-alb")
+    await mda.post("/v1/relations", {"with_state": "ALB", "diplomatic_missions": ["MDA"],
                                       "effective_date": days_ago(400)}, expect=201)
-    post = await open_post(dnk, fin, "DNK", "FIN")
-    await fin.act("relations", "DNK-FIN", "sever")
-    post = await wait_for(lambda p: p["state"] == "severed", lambda: dnk.get(f"/v1/posts/{post['id']}"))
-    post = await dnk.act("posts", post["id"], "propose-custodian", {"custodian": {"kind": "third-state", "state": "ISL"}})
+    post = await open_post(mda, alb, "MDA", "ALB")
+    await alb.act("relations", "ALB-MDA", "sever")
+    post = await wait_for(lambda p: p["state"] == "severed", lambda: mda.get(f"/v1/posts/{post['id']}"))
+    post = await mda.act("posts", post["id"], "propose-custodian", {"custodian": {"kind": "third-state", "state": "MNE"}})
     post = await wait_for(lambda p: (p["custody"] or {}).get("state") == "proposed",
-                          lambda: dnk.get(f"/v1/posts/{post['id']}"))
-    assert post["custody"]["custodian"] == {"kind": "third-state", "state": "ISL"}
+                          lambda: mda.get(f"/v1/posts/{post['id']}"))
+    assert post["custody"]["custodian"] == {"kind": "third-state", "state": "MNE"}
 
 
 async def test_a_consented_change_of_seat_and_district_reaches_the_members_and_the_list(http):

@@ -235,9 +235,13 @@ def test_two_workers_share_the_load_and_a_sigterm_loses_nothing(tmp_path, tempor
         stack.start("api", "api")
         stack.ready()
         bel, lux = stack.client("t-bel"), stack.client("t-lux")
-        post = _walk_post(bel, lux, ("BEL", "LUX"))
+        _walk_post(bel, lux, ("BEL", "LUX"))
         heads = []
         for i in range(8):
+            # A head for each of eight posts (one head in functions at a post, VCCR 1(1)(c), 10(1)).
+            post = bel.post("/v1/posts", json={"receiving_state": "LUX", "seat": f"Town {i}", "district": "All",
+                                               "classification": "consulate", "headed_by": "career"}).json()
+            assert lux.post(f"/v1/posts/{post['id']}/acts/consent").status_code == 200
             member = bel.post(f"/v1/posts/{post['id']}/members", json={
                 "role": "head", "category": "career", "class": "consul",
                 "person": {"full_name": f"H{i}", "nationalities": ["BEL"]}}).json()
