@@ -49,6 +49,9 @@ class Posts:
 async def open_posts(http: httpx.AsyncClient, count: int) -> Posts:
     response = await http.post("/v1/relations", headers=FRA, json={"with_state": "WSM", "diplomatic_missions": ["FRA"]})
     assert response.status_code == 201, response.text
+    if response.json()["state"] == "proposed":  # 2(1): Samoa consents
+        accepted = await http.post("/v1/relations/FRA-WSM/acts/accept", headers=WSM)
+        assert accepted.status_code == 200, accepted.text
     records = []
     for i in range(count):
         response = await http.post("/v1/posts", headers=FRA, json={

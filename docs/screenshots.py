@@ -135,6 +135,7 @@ def walk_through(api: str, tokens: str) -> tuple[str, str]:
         return response.json()  # type: ignore[no-any-return]
 
     ok(fra.post("/v1/relations", json={"with_state": "WSM", "diplomatic_missions": ["FRA"]}))
+    ok(wsm.post("/v1/relations/FRA-WSM/acts/accept"))  # 2(1): Samoa consents
     post = ok(fra.post("/v1/posts", json={"receiving_state": "WSM", "seat": "Apia", "classification": "consulate",
                                           "district": "Samoa", "headed_by": "career"}))
     ok(wsm.post(f"/v1/posts/{post['id']}/acts/consent"))

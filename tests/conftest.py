@@ -71,6 +71,10 @@ TOKENS = {
     "tok-rou": 'state = "ROU"',
     "tok-mda": 'state = "MDA"',  # custody after a severance (test_convention_edges.py)
     "tok-alb": 'state = "ALB"',
+    "tok-mkd": 'state = "MKD"',  # relations by mutual consent (test_convention_edges.py)
+    "tok-srb": 'state = "SRB"',
+    "tok-mne": 'state = "MNE"',
+    "tok-bih": 'state = "BIH"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }

@@ -34,12 +34,23 @@ class Ministry:
         return await self.post(f"/v1/{kind}/{record_id}/acts/{act}", body, expect, key)
 
 
+async def establish(ss: Ministry, other: Ministry, with_state: str, expect: int | None = 201,
+                    **body: Any) -> dict[str, Any]:
+    """Consular relations by mutual consent (VCCR 2(1)): one State proposes, the other accepts.
+    A pair already established answers 409, which `expect=None` lets pass."""
+    relations = await ss.post("/v1/relations", {"with_state": with_state, **body}, expect=expect)
+    if relations.get("state") == "proposed":
+        dated = {"effective_date": body["effective_date"]} if "effective_date" in body else None
+        relations = await other.act("relations", relations["id"], "accept", dated)
+    return relations
+
+
 async def relations_and_post(fra: Ministry, wsm: Ministry, **post: Any) -> dict[str, Any]:
     """FRA and WSM in consular relations (idempotent) and a consulate of FRA in Apia, consented."""
     existing = await fra.get("/v1/relations")
     if not any(r["id"] == "FRA-WSM" for r in existing):
-        await fra.post("/v1/relations", {"with_state": "WSM", "basis": "mutual-consent",
-                                          "diplomatic_missions": ["FRA"], "effective_date": "2000-01-01"}, expect=201)
+        await establish(fra, wsm, "WSM", basis="mutual-consent", diplomatic_missions=["FRA"],
+                        effective_date="2000-01-01")
     # Established a year ago, so members' acts can carry legal dates in the past year.
     year_ago = (date.today() - timedelta(days=365)).isoformat()
     body = {"receiving_state": "WSM", "seat": "Apia", "classification": "consulate",

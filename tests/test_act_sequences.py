@@ -172,6 +172,11 @@ async def _pair(http: httpx.AsyncClient) -> str:
     relations = await http.post("/v1/relations", headers={**gha, "Idempotency-Key": "sequences"},
                                 json={"with_state": "TGO", "effective_date": "2000-01-01"})
     assert relations.status_code in (200, 201), relations.text
+    listed = (await http.get("/v1/relations", headers=gha)).json()
+    if next(r for r in listed if r["id"] == "GHA-TGO")["state"] == "proposed":  # 2(1): Togo consents
+        accepted = await http.post("/v1/relations/GHA-TGO/acts/accept", headers={**tgo, "Idempotency-Key": "s-a"},
+                                   json={"effective_date": "2000-01-01"})
+        assert accepted.status_code == 200, accepted.text
     post = await http.post("/v1/posts", headers={**gha, "Idempotency-Key": "sequences-post"}, json={
         "receiving_state": "TGO", "seat": "Kara", "classification": "consulate", "district": "Kara",
         "headed_by": "career", "effective_date": "2000-01-01"})

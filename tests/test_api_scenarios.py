@@ -403,8 +403,12 @@ async def test_relations_and_posts(http):
     await wait_for(lambda p: p["state"] == "severed", lambda: usa.get(f"/v1/posts/{pending['id']}"))
     assert (await nzl.act("posts", pending["id"], "consent", expect=409))["state"] == "severed"
     assert (await usa.post(f"/v1/posts/{post['id']}/members", head(), expect=409))["article"] == "VCCR 2(1)"
-    back = await nzl.post("/v1/relations", {"with_state": "USA"}, expect=201)
-    assert back["state"] == "established" and [a["act"] for a in back["acts"]][-1] == "establish"
+    # 2(1): relations come back only by mutual consent, whatever the basis: a proposal the other accepts.
+    back = await nzl.post("/v1/relations", {"with_state": "USA", "basis": "diplomatic-relations"}, expect=201)
+    assert (back["state"], back["proposed_by"], back["proposed_to"]) == ("proposed", "NZL", "USA")
+    assert (await nzl.act("relations", "NZL-USA", "accept", expect=403))["article"] == "VCCR 2(1)"
+    back = await usa.act("relations", "NZL-USA", "accept")
+    assert back["state"] == "established" and [a["act"] for a in back["acts"]][-2:] == ["establish", "accept"]
 
 
 async def test_receiving_state_profile_choices(http):

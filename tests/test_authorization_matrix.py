@@ -13,7 +13,7 @@ from exequatur.models.custody import CUSTODY
 from exequatur.models.member import MEMBER
 from exequatur.models.post import POST
 from exequatur.models.relations import RELATIONS
-from tests.helpers import Ministry
+from tests.helpers import Ministry, establish
 
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "Closure": {"kind": "temporary"},
@@ -55,7 +55,7 @@ def expected(act, caller: str, third_state_reads: bool) -> set[int] | str:  # ty
 @pytest.fixture(scope="module")
 async def records(http):  # type: ignore[no-untyped-def]
     mex, per = Ministry(http, "tok-mex"), Ministry(http, "tok-per")
-    await mex.post("/v1/relations", {"with_state": "PER", "effective_date": "2000-01-01"}, expect=201)
+    await establish(mex, per, "PER", effective_date="2000-01-01")
     body = {"receiving_state": "PER", "seat": "Lima", "classification": "consulate", "district": "Lima",
             "headed_by": "career", "effective_date": "2020-01-01"}
     closed = await mex.post("/v1/posts", body, expect=201)

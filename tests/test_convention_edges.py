@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from tests.helpers import Ministry, days_ago, head, relations_and_post
+from tests.helpers import Ministry, days_ago, establish, head, relations_and_post
 from tests.test_api_scenarios import outbox, wait_for
 
 
@@ -20,7 +20,7 @@ async def open_post(ss: Ministry, rs: Ministry, ss_code: str, rs_code: str) -> d
     consented to by RS."""
     relations = await ss.get("/v1/relations")
     if not any(r["id"] == "-".join(sorted((ss_code, rs_code))) for r in relations):
-        await ss.post("/v1/relations", {"with_state": rs_code, "effective_date": days_ago(400)}, expect=201)
+        await establish(ss, rs, rs_code, effective_date=days_ago(400))
     post = await ss.post("/v1/posts", {"receiving_state": rs_code, "seat": "Capital", "classification": "consulate",
                                        "district": "The whole State", "headed_by": "career",
                                        "effective_date": days_ago(365)}, expect=201)
@@ -318,8 +318,7 @@ async def test_after_a_severance_custody_may_go_to_a_third_state_though_a_missio
     premises and archives to a third State acceptable to the receiving State, even where it keeps
     a diplomatic mission there (27(2)'s order applies to a closure)."""
     mda, alb = Ministry(http, "tok-mda"), Ministry(http, "tok-alb")
-    await mda.post("/v1/relations", {"with_state": "ALB", "diplomatic_missions": ["MDA"],
-                                      "effective_date": days_ago(400)}, expect=201)
+    await establish(mda, alb, "ALB", diplomatic_missions=["MDA"], effective_date=days_ago(400))
     post = await open_post(mda, alb, "MDA", "ALB")
     await alb.act("relations", "ALB-MDA", "sever")
     post = await wait_for(lambda p: p["state"] == "severed", lambda: mda.get(f"/v1/posts/{post['id']}"))
@@ -356,3 +355,37 @@ async def test_a_consented_change_of_seat_and_district_reaches_the_members_and_t
 
     assert seat(await wsm.get("/v1/precedence/WSM", on=days_ago(10))) == "Apia"
     assert seat(await wsm.get("/v1/precedence/WSM", on=days_ago(5))) == "Salelologa"
+
+
+async def test_consular_relations_by_mutual_consent(http):
+    """VCCR 2(1): a proposal the other State accepts or declines; 2(2): consent to diplomatic
+    relations implies it, so such relations are established at once; after a consular severance
+    they come back only by a new proposal the other State accepts."""
+    mkd, srb = Ministry(http, "tok-mkd"), Ministry(http, "tok-srb")
+    proposal = await mkd.post("/v1/relations", {"with_state": "SRB"}, expect=201)
+    assert (proposal["state"], proposal["proposed_by"], proposal["proposed_to"]) == ("proposed", "MKD", "SRB")
+    early = await mkd.post("/v1/posts", {"receiving_state": "SRB", "seat": "Niš", "classification": "consulate",
+                                         "district": "South", "headed_by": "career"}, expect=409)
+    assert early["article"] == "VCCR 2(1)"
+    own = await mkd.act("relations", "MKD-SRB", "accept", expect=403)  # not to the proposer
+    assert own["article"] == "VCCR 2(1)"
+    declined = await srb.act("relations", "MKD-SRB", "decline")
+    assert (declined["state"], declined["declined_on"]) == ("declined", days_ago(0))
+    again = await mkd.post("/v1/relations", {"with_state": "SRB"}, expect=201)
+    assert again["state"] == "proposed"
+    established = await srb.act("relations", "MKD-SRB", "accept")
+    assert (established["state"], established["established_on"]) == ("established", days_ago(0))
+    await srb.act("relations", "MKD-SRB", "sever")
+    # One State alone cannot restore them, whatever the basis it gives.
+    back = await srb.post("/v1/relations", {"with_state": "MKD", "basis": "diplomatic-relations"}, expect=201)
+    assert (back["state"], back["proposed_to"]) == ("proposed", "MKD")
+    back = await mkd.act("relations", "MKD-SRB", "accept")
+    assert back["state"] == "established"
+    lifecycles = await mkd.get("/v1/lifecycles")
+    assert {"accept", "decline"} <= {a["act"] for a in lifecycles["relations"]["acts"]}
+
+    # 2(2): relations established at once where diplomatic relations imply consent.
+    mne, bih = Ministry(http, "tok-mne"), Ministry(http, "tok-bih")
+    implied = await mne.post("/v1/relations", {"with_state": "BIH", "basis": "diplomatic-relations"}, expect=201)
+    assert (implied["state"], implied["proposed_to"]) == ("established", None)
+    assert [r["id"] for r in await bih.get("/v1/relations")] == ["BIH-MNE"]

@@ -142,6 +142,8 @@ TOKENS = {"t-bel": 'state = "BEL"', "t-lux": 'state = "LUX"', "t-dnk": 'state = 
 
 def _walk_post(ss: httpx.Client, rs: httpx.Client, pair: tuple[str, str]) -> dict:
     assert ss.post("/v1/relations", json={"with_state": pair[1]}).status_code == 201
+    accepted = rs.post(f"/v1/relations/{'-'.join(sorted(pair))}/acts/accept")  # 2(1): by mutual consent
+    assert accepted.status_code == 200, accepted.text
     post = ss.post("/v1/posts", json={"receiving_state": pair[1], "seat": "Capital", "classification": "consulate",
                                       "district": "All", "headed_by": "career"}).json()
     consented = rs.post(f"/v1/posts/{post['id']}/acts/consent")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from tests.helpers import Ministry
+from tests.helpers import Ministry, establish
 from tests.test_api_scenarios import wait_for
 
 TODAY = date.today().isoformat()
@@ -34,8 +34,7 @@ async def test_acting_head_officers_missions_and_diplomatic_acts(http):
     record of diplomatic missions, which decides 17(1) and 21; 17(1) diplomatic acts authorized
     and consented; 17(2) representation to an intergovernmental organization."""
     ken, tza, audit = Ministry(http, "tok-ken"), Ministry(http, "tok-tza"), Ministry(http, "tok-audit")
-    await ken.post("/v1/relations", {"with_state": "TZA", "diplomatic_missions": ["KEN"],
-                                     "effective_date": "2000-01-01"}, expect=201)
+    await establish(ken, tza, "TZA", diplomatic_missions=["KEN"], effective_date="2000-01-01")
     post = await ken.post("/v1/posts", {"receiving_state": "TZA", "seat": "Arusha", "classification": "consulate",
                                         "district": "Arusha", "headed_by": "career", "effective_date": YEAR_AGO},
                           expect=201)
@@ -139,8 +138,7 @@ async def test_protecting_state_rejected_and_third_state_custody_declined(http):
     accepts Tanzania; 27(1)(b), 27(2): Uganda keeps neither mission nor other post in Rwanda, so
     a third State, Tanzania, is proposed as custodian: Rwanda accepts it, Tanzania declines."""
     uga, rwa, tza, ken = (Ministry(http, t) for t in ("tok-uga", "tok-rwa", "tok-tza", "tok-ken"))
-    await uga.post("/v1/relations", {"with_state": "RWA", "diplomatic_missions": [],
-                                     "effective_date": "2000-01-01"}, expect=201)
+    await establish(uga, rwa, "RWA", diplomatic_missions=[], effective_date="2000-01-01")
     post = await consented_post(uga, rwa, "RWA", "Gisenyi")
     pid = post["id"]
     # 27(1)(c): nothing to protect while the post is open, nor anything proposed.

@@ -45,6 +45,7 @@ def test_run_serves_the_walk_through_and_stops_cleanly(tmp_path: Path):
 
         # The README walk-through, step by step.
         assert fra.post("/v1/relations", json={"with_state": "WSM", "diplomatic_missions": ["FRA"]}).status_code == 201
+        assert wsm.post("/v1/relations/FRA-WSM/acts/accept").json()["state"] == "established"
         post = fra.post("/v1/posts", json={"receiving_state": "WSM", "seat": "Apia", "classification": "consulate",
                                            "district": "Samoa", "headed_by": "career"}).json()
         assert wsm.post(f"/v1/posts/{post['id']}/acts/consent").json()["state"] == "open"

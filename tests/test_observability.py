@@ -106,6 +106,7 @@ async def test_operators_and_integrators_see_the_service(stack, env):  # type: i
 
     before = scrape(f"{service.url}/metrics")
     ok(cyp.post("/v1/relations", json={"with_state": RS}), 201)
+    ok(grc.post(f"/v1/relations/{'-'.join(sorted((SS, RS)))}/acts/accept"))  # 2(1): by mutual consent
     post = ok(cyp.post("/v1/posts", json={"receiving_state": RS, "seat": "Thessaloniki",
                                           "classification": "consulate-general", "district": "Macedonia",
                                           "headed_by": "career"}), 201)

@@ -11,15 +11,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from exequatur.core.settings import get_settings
-from tests.helpers import Ministry
+from tests.helpers import Ministry, establish
 from tests.test_api_scenarios import wait_for
 
 YEAR_AGO = (date.today() - timedelta(days=365)).isoformat()
 
 
 async def relations(ss: Ministry, code: str, missions: list[str]) -> None:
-    await ss.post("/v1/relations", {"with_state": "TON", "diplomatic_missions": missions,
-                                    "effective_date": "2000-01-01"}, expect=None)
+    ton = Ministry(ss.http, "tok-ton")
+    await establish(ss, ton, "TON", expect=None, diplomatic_missions=missions, effective_date="2000-01-01")
 
 
 async def open_post(ss: Ministry, ton: Ministry, seat: str, classification: str = "consulate") -> dict:
@@ -182,7 +182,7 @@ async def test_diplomatic_severance_leaves_everything_open(http):
 async def test_severance_fans_out_durably_to_many_posts_with_bounded_history(http, env: WorkflowEnvironment):
     """27(1) for a large corps: each record told once, the pair's history grows by a few events a post."""
     jpn, ton = Ministry(http, "tok-jpn"), Ministry(http, "tok-ton")
-    await jpn.post("/v1/relations", {"with_state": "TON", "effective_date": "2000-01-01"}, expect=201)
+    await establish(jpn, ton, "TON", effective_date="2000-01-01")
     posts, members = [], []
     for i in range(40):
         post = await open_post(jpn, ton, f"Seat {i}")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Ministry
+from tests.helpers import Ministry, establish
 
 TODAY = date.today()
 
@@ -36,8 +36,8 @@ class Corps:
     async def relations(self) -> None:
         for state, ministry in self.sending.items():
             missions = ["FRA"] if state == "FRA" else []
-            await ministry.post("/v1/relations", {"with_state": "FJI", "diplomatic_missions": missions,
-                                                  "effective_date": d(900)}, expect=None)
+            await establish(ministry, self.fji, "FJI", expect=None, diplomatic_missions=missions,
+                            effective_date=d(900))
 
     async def post(self, state: str, seat: str, classification: str = "consulate-general",
                    headed_by: str = "career") -> dict:

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.helpers import Ministry, head
+from tests.helpers import Ministry, establish, head
 
 BIN = Path(sys.executable).parent
 EXAMPLES = os.environ.get("EXEQUATUR_FUZZ_EXAMPLES", "20")
@@ -19,7 +19,7 @@ EXAMPLES = os.environ.get("EXEQUATUR_FUZZ_EXAMPLES", "20")
 
 async def test_every_operation_answers_without_5xx_and_refusals_are_problems(http, api_url, tmp_path):  # type: ignore[no-untyped-def]
     bra, ury = Ministry(http, "tok-bra"), Ministry(http, "tok-ury")
-    await bra.post("/v1/relations", {"with_state": "URY", "effective_date": "2001-01-01"}, expect=201)
+    await establish(bra, ury, "URY", effective_date="2001-01-01")
     post = await bra.post("/v1/posts", {"receiving_state": "URY", "seat": "Montevideo", "classification": "consulate",
                                         "district": "Montevideo", "headed_by": "career", "effective_date": "2001-01-01"},
                           expect=201)

@@ -79,8 +79,10 @@ def parties_of(principal: Principal, record: dict) -> set[Party]:
     """The parties the caller holds on a record: SS, RS, or either State of a relations pair."""
     if principal.state is None:
         return set()
-    if "states" in record:
-        return {Party.EITHER} if principal.state in record["states"] else set()
+    if "states" in record:  # consular relations: either State; the one a proposal is addressed to (2(1))
+        if principal.state not in record["states"]:
+            return set()
+        return {Party.EITHER, Party.OTHER} if record.get("proposed_to") == principal.state else {Party.EITHER}
     parties = set()
     if principal.state == record.get("sending_state"):
         parties.add(Party.SS)

@@ -58,6 +58,7 @@ class Party(StrEnum):
     RS = "RS"
     TS = "TS"
     EITHER = "either"  # consular relations (Art. 2): either of the two States
+    OTHER = "other"  # consular relations (Art. 2(1)): the State a proposal is addressed to
 
 
 class Strict(BaseModel):

@@ -53,6 +53,8 @@ class Route:
 REVISIONS: dict[str, str] = {
     "recall-period-from-declaration": "VCCR 23(2): the period to recall runs from when the declaration is made, "
     "never from an earlier legal date, so it cannot have run out before it is known",
+    "relations-by-proposal": "VCCR 2(1): consular relations by mutual consent are a proposal the other "
+    "State accepts; after a severance they come back only that way",
     "post-changes-reach-members": "VCCR 4(3), 14: a consented change of seat or district reaches the post's "
     "members, and the district authorities of the new district are told of the head's admission",
 }
@@ -371,6 +373,7 @@ PARTY_NAMES = {
     Party.RS: "the receiving State",
     Party.TS: "a third State",
     Party.EITHER: "either State",
+    Party.OTHER: "the State the proposal is addressed to",
 }
 
 

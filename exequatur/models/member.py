@@ -257,8 +257,8 @@ class FunctionsEnded(ActBody):
 class PostChanged(ActBody):
     """`post-changed`: the post's seat and district after a consented change (VCCR 4(3))."""
 
-    seat: str
-    district: str
+    seat: str | None = None
+    district: str | None = None
 
 
 class Delivery(ActBody):
@@ -537,8 +537,8 @@ def _withdrawn(m: Member, body: ActBody, ctx: Context) -> None:
 def _post_changed(m: Member, body: PostChanged, ctx: Context) -> list[Notice]:
     """4(3): the member's seat and district are the post's. 14: a head already admitted is
     notified to the authorities of the new district, as he was to the former's."""
-    moved_district = body.district != m.district
-    m.seat, m.district = body.seat, body.district
+    moved_district = body.district is not None and body.district != m.district
+    m.seat, m.district = body.seat or m.seat, body.district or m.district
     admitted = m.provisionally_admitted_on is not None or m.exequatur_granted_on is not None
     if not (moved_district and m.role == "head" and admitted):
         return []

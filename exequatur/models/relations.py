@@ -14,7 +14,9 @@ from exequatur.models.lifecycle import Act, Context, Lifecycle, Refusal, Route, 
 
 
 class RelationsState(StrEnum):
+    PROPOSED = "proposed"
     ESTABLISHED = "established"
+    DECLINED = "declined"
     SEVERED = "severed"
 
 
@@ -29,6 +31,11 @@ class Relations(BaseModel):
     diplomatic_relations: Literal["maintained", "severed", "none"] = "maintained"
     established_on: date | None = None
     severed_on: date | None = None
+    # 2(1), mutual consent: who proposed, to whom, when; the other State accepts or declines.
+    proposed_by: str | None = None
+    proposed_to: str | None = None
+    proposed_on: date | None = None
+    declined_on: date | None = None
     # Reciprocity orders of either State narrowing the other's consular privileges (Samoa Act s.16,
     # VCCR 72(2)(a)); lifted ones stay, with the date, for certificates of earlier dates.
     restrictions: list[Restriction] = Field(default_factory=list)
@@ -79,7 +86,27 @@ def _establish(record: Relations, body: EstablishBody, ctx: Context) -> None:
     record.basis = body.basis
     record.diplomatic_missions = sorted(set(body.diplomatic_missions) & set(record.states))
     record.diplomatic_relations = "maintained" if body.basis == "diplomatic-relations" else record.diplomatic_relations
+    again = record.severed_on is not None or record.declined_on is not None
+    by_proposal = "relations-by-proposal" in ctx.revisions and ctx.actor is not None
+    if by_proposal and (body.basis == "mutual-consent" or again):
+        # 2(1): by mutual consent, so a proposal the other State accepts; after a severance or a
+        # refusal relations come back only that way, whatever the basis (one State cannot restore them).
+        record.state = RelationsState.PROPOSED
+        record.proposed_by = ctx.actor
+        record.proposed_to = next(s for s in record.states if s != ctx.actor)
+        record.proposed_on, record.declined_on = ctx.effective_date, None
+        return
+    # 2(2): consent to diplomatic relations implies consent to consular relations.
     record.established_on, record.severed_on = ctx.effective_date, None
+
+
+def _accept(record: Relations, body: ActBody, ctx: Context) -> None:
+    record.established_on, record.severed_on = ctx.effective_date, None
+    record.proposed_to = None
+
+
+def _decline(record: Relations, body: ActBody, ctx: Context) -> None:
+    record.declined_on, record.proposed_to = ctx.effective_date, None
 
 
 def _missions(record: Relations, body: MissionsBody, ctx: Context) -> None:
@@ -182,10 +209,27 @@ RELATIONS = Lifecycle(
             "VCCR 2(1)",
             "Consular relations are established by mutual consent (2(1)); consent to "
             "diplomatic relations implies it unless stated otherwise (2(2)).",
-            (Route((), "established"), Route(("severed",), "established")),
+            (Route((), "established"), Route(("severed", "declined"), "established")),
             body=EstablishBody,
             effect=_establish,
             creates=True,
+            revisions=("relations-by-proposal",),
+        ),
+        Act(
+            "accept",
+            Party.OTHER,
+            "VCCR 2(1)",
+            "The State the proposal is addressed to consents: consular relations are established.",
+            (Route(("proposed",), "established"),),
+            effect=_accept,
+        ),
+        Act(
+            "decline",
+            Party.OTHER,
+            "VCCR 2(1)",
+            "The State the proposal is addressed to does not consent: no consular relations.",
+            (Route(("proposed",), "declined"),),
+            effect=_decline,
         ),
         Act(
             "update-missions",

@@ -653,7 +653,7 @@ class LifecycleWorkflow:
         the next deadline with its article. Ids and acts only, no names."""
         lines = [f"**{self.LIFECYCLE.title}** `{self.record.id}`", f"State: **{self.record.state}**"]
         moves = []
-        for party in (Party.SS, Party.RS, Party.TS):
+        for party in (Party.SS, Party.RS, Party.TS, Party.OTHER):
             acts = [a for a in self.case.allowed([party]) if self.LIFECYCLE.must_act(a).party is party]
             if acts:
                 shown = ", ".join(f"`{a}`" for a in acts[:4]) + (f" (+{len(acts) - 4})" if len(acts) > 4 else "")

@@ -61,6 +61,7 @@ def test_dev_server_killed_with_pending_deadlines_and_mid_severance_loses_and_do
         # Malta's reasonable period for departure (Arts. 26, 53(3)): 25 seconds, for the test.
         ok(mlt.put("/v1/profiles/MLT", json={"departure_period": "PT25S"}))
         ok(ita.post("/v1/relations", json={"with_state": "MLT"}), 201)
+        ok(mlt.post("/v1/relations/ITA-MLT/acts/accept"))  # 2(1): by mutual consent
         members: list[str] = []
         for seat in ("Valletta", "Victoria"):
             post = ok(ita.post("/v1/posts", json={"receiving_state": "MLT", "seat": seat, "classification": "consulate",

@@ -26,7 +26,8 @@ HEAD = {"role": "head", "category": "career", "class": "consul",
 
 
 def open_post(ss: httpx.Client, rs: httpx.Client, receiving: str, seat: str) -> str:
-    ok(ss.post("/v1/relations", json={"with_state": receiving}), 201)
+    relations = ok(ss.post("/v1/relations", json={"with_state": receiving}), 201)
+    ok(rs.post(f"/v1/relations/{relations['id']}/acts/accept"))  # 2(1): by mutual consent
     post = ok(ss.post("/v1/posts", json={"receiving_state": receiving, "seat": seat, "classification": "consulate",
                                          "district": "All", "headed_by": "career"}), 201)
     ok(rs.post(f"/v1/posts/{post['id']}/acts/consent"))

@@ -63,7 +63,8 @@ async def establish_relations(
             r = case.refusal("establish")
             raise Problem(
                 409,
-                "Consular relations between these States are already established",
+                f"Consular relations between these States are {r.state}"
+                + (f"; the proposal awaits {existing['proposed_to']}'s answer" if existing.get("proposed_to") else ""),
                 article="VCCR 2(1)",
                 state=r.state,
                 allowed_acts=case.allowed({Party.EITHER}),
