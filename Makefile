@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install debian-tools lint run test histories bench screenshots clean
+.PHONY: install debian-tools lint run test histories docs bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ lint: install
 ## Re-record tests/histories/*.json from the scenario tests (then review and commit them)
 histories: install
 	EXEQUATUR_EXPORT_HISTORIES=tests/histories $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_api_scenarios.py tests/test_timers.py tests/test_precedence.py tests/test_posts_to_the_end.py tests/test_convention_edges.py
+
+## Re-write docs/lifecycles.md from the declarations (tests/test_layout.py checks it is current)
+docs: install
+	$(BIN)/python -c "from exequatur.models.kinds import lifecycles_markdown; print(lifecycles_markdown(), end='')" > docs/lifecycles.md
 
 ## Performance figures as ratios in one run (QUICK=1 for the short version)
 bench: install

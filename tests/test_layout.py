@@ -55,3 +55,10 @@ def test_every_document_the_code_and_readme_name_exists() -> None:
             if not (ROOT / reference).exists():
                 missing.add(f"{path.relative_to(ROOT)}: {reference}")
     assert missing == set()
+
+
+def test_the_lifecycles_document_is_the_declarations() -> None:
+    """docs/lifecycles.md is written from the declarations (`make docs`): it says what they say."""
+    from exequatur.models.kinds import lifecycles_markdown
+
+    assert (ROOT / "docs" / "lifecycles.md").read_text() == lifecycles_markdown(), "run `make docs`"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exequatur.models.custody import CUSTODY
-from exequatur.models.lifecycle import REVISIONS, Lifecycle
+from exequatur.models.lifecycle import PARTY_NAMES, REVISIONS, Lifecycle
 from exequatur.models.member import MEMBER
 from exequatur.models.post import POST
 from exequatur.models.profile import Profile
@@ -86,6 +86,33 @@ KINDS: dict[str, Kind] = {
     )
 }
 LIFECYCLES: tuple[Lifecycle[Any], ...] = tuple(kind.lifecycle for kind in KINDS.values())
+
+
+def lifecycles_markdown() -> str:
+    """docs/lifecycles.md: every lifecycle's states and acts, with party, article and effect, as
+    the declarations say (`make docs` writes it; tests/test_layout.py checks it is current)."""
+    lines = [
+        "# The lifecycles, act by act",
+        "",
+        "Written by `make docs` from the declarations in `exequatur/models/` (the same ones the workflows",
+        "execute and `GET /v1/lifecycles` serves); do not edit by hand. Each act is",
+        "`POST /v1/<collection>/{id}/acts/<act>` (a custody's acts are asked for on its post).",
+        "",
+    ]
+    for kind in KINDS.values():
+        lifecycle = kind.lifecycle
+        lines += [f"## {lifecycle.title}", "", f"`/v1/{kind.collection}`; workflow `{kind.workflow}`.", ""]
+        lines += ["States: " + ", ".join(f"`{s.value}`" for s in lifecycle.states) + ".", ""]
+        lines += ["| act | party | article | what it does |", "|---|---|---|---|"]
+        for act in lifecycle.acts:
+            party = "the service" if act.automatic else PARTY_NAMES[act.party]
+            how = " (performed by the service)" if act.automatic else " (creates the record)" if act.creates else ""
+            lines.append(f"| `{act.name}` | {party} | {act.article} | {act.summary}{how} |")
+        if lifecycle.timers:
+            deadlines = "; ".join(f"{t.label} ({t.article}): then `{t.act}`" for t in lifecycle.timers)
+            lines += ["", f"Deadlines: {deadlines}."]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def _check_periods() -> None:

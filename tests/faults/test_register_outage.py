@@ -42,7 +42,8 @@ def head_of_new_post(stack: Stack, test: str) -> tuple[httpx.Client, httpx.Clien
     sending, receiving = PAIRS[test]
     ss, rs = stack.client(f"t-{sending.lower()}"), stack.client(f"t-{receiving.lower()}")
     # With a short API timeout a busy machine may answer 503: the setup retries as clients do.
-    persist(ss, "/v1/relations", {"with_state": receiving})
+    relations = persist(ss, "/v1/relations", {"with_state": receiving})
+    persist(rs, f"/v1/relations/{relations['id']}/acts/accept")  # 2(1): by mutual consent
     post = persist(ss, "/v1/posts", {"receiving_state": receiving, "seat": "Capital", "classification": "consulate",
                                      "district": "North", "headed_by": "career"})
     persist(rs, f"/v1/posts/{post['id']}/acts/consent")
