@@ -21,6 +21,8 @@ from exequatur.core.codec import data_converter
 from exequatur.worker.runner import WORKFLOW_RUNNER
 from exequatur.worker.worker import WORKFLOWS
 from exequatur.models.messages import PAST_ACTS_UPDATE
+from exequatur.models.kinds import KINDS
+from exequatur.models.kinds import LIFECYCLES as ALL_LIFECYCLES
 from exequatur.workflows.engine import ENGINES
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -28,7 +30,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_histories_cover_every_workflow():
     kinds = {path.stem.split("--", 1)[1].split("-", 1)[0] for path in HISTORIES}
-    assert kinds == {"relations", "post", "member", "custody"}
+    assert kinds == set(KINDS)
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
@@ -43,10 +45,10 @@ async def test_history_replays(path: Path):
 
 # ---- every act of every lifecycle is in the corpus -----------------------------------
 
-LIFECYCLES = {lc.name: lc for lc in (RELATIONS, POST, MEMBER, CUSTODY)}
+LIFECYCLES = {lc.name: lc for lc in ALL_LIFECYCLES}
 # Acts the service performs on one record because another record told it to (`Tell`): they
 # arrive as an `automatic-act` signal, whatever the lifecycle that sends them.
-TOLD = {(act.tells.kind, act.tells.act) for lc in LIFECYCLES.values() for act in lc.acts if act.tells}
+TOLD = {(tell.kind, tell.act) for lc in LIFECYCLES.values() for act in lc.acts for tell in act.all_tells}
 # Lifecycles another lifecycle starts (`Start`, e.g. a third State's custody, 27(1)(b)): their
 # creating act is performed by the new workflow itself, once, as it opens.
 STARTED = {act.starts.kind for lc in LIFECYCLES.values() for act in lc.acts if act.starts}

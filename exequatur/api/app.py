@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from exequatur.api import codec_server, metrics, openapi, problems
 from exequatur.api.auth import load_tokens
-from exequatur.api.routes import health, lifecycles, members, posts, precedence, profiles, relations
+from exequatur.api.routes import health, households, lifecycles, members, posts, precedence, profiles, relations
 from exequatur.api.service import Service
 from exequatur.core.settings import Settings, get_settings
 from exequatur.models.kinds import KINDS
@@ -29,6 +29,7 @@ ROUTERS = [
     relations.router,
     posts.router,
     members.router,
+    households.router,
     precedence.router,
     profiles.router,
 ]

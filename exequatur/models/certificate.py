@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from exequatur.models.household import Household
 from exequatur.models.member import Member
 from exequatur.models.profile import Profile
 
@@ -59,6 +60,7 @@ class StatusCertificate(BaseModel):
     """Samoa Act s.21: whether privileges applied to a person on a date, and on what basis."""
 
     member_id: str
+    household_id: str | None = Field(None, description="for a person of the member's household (53(2))")
     on: date
     privileges: bool = Field(description="the person enjoyed privileges and immunities on the date (scope not none)")
     scope: Scope = Field(description="how far: full, official acts only, limited exemptions, or none")
@@ -150,6 +152,82 @@ def certificate(
         ended=ended if ended and ended.on <= on else None,
         # Art. 53(4): for official acts, without limit of time, once the person has been a member.
         official_acts_immunity=official_acts and (began is not None and began.on <= on),
+        not_in_force=not_in_force,
+        restricted_by=restricted_by,
+    )
+
+
+# ---- a person of the member's household (53(2), 53(3), 53(5), 47(2), 48(2), 58(3), 71(2)) -------
+
+
+def household_entitlement(h: Household, member: Member) -> tuple[Scope, list[str]]:
+    if h.receiving_state in h.person.nationalities or h.person.permanent_resident:
+        return "none", ["VCCR 71(2)"]  # what the receiving State grants: none by default
+    if h.kind == "private-staff":
+        return "limited", ["VCCR 47(2)", "VCCR 48(2)"]
+    if member.category == "honorary" and member.role in ("head", "officer"):
+        return "none", ["VCCR 58(3)"]
+    if member.role == "service":
+        return "limited", ["VCCR 53(2)", "VCCR 48(1)"]
+    return "full", ["VCCR 53(2)", "VCCR 49(1)"]
+
+
+def household_certificate(
+    h: Household,
+    member: Member,
+    on: date,
+    profile: Profile | None = None,
+    restrictions: list[Restriction] | None = None,
+) -> StatusCertificate:
+    """53(2): from the latest of the member's privileges beginning, the person's arrival and his
+    joining the household; 53(3): until he leaves the household, departs or is discharged, or the
+    member's window ends; 53(5): after the member's death, until the household leaves or the
+    receiving State's period from the death runs out."""
+    profile = profile or Profile()
+    starts = [
+        (member.privileges.began_on, member.privileges.began_act or "", "VCCR 53(1), 53(2)"),
+        (h.arrived_on, "notify-arrival", "VCCR 53(2)"),
+        (h.joined_on, "notify-household", "VCCR 53(2)"),
+    ]
+    known = [(day, act, article) for day, act, article in starts if day is not None]
+    began = None
+    if len(known) == len(starts):  # the member's privileges began and the person arrived
+        day, act, article = max(known, key=lambda s: s[0])
+        began = CertificateEvent(on=day, act=act, article=article)
+    ends = []
+    if h.privileges.ended_on is not None:
+        ends.append((h.privileges.ended_on, h.privileges.ended_act or "", h.privileges.ended_article or "VCCR 53(3)"))
+    if h.member_died_on is not None and h.departure_deadline is not None:
+        ends.append((h.departure_deadline.date(), "departure-period-expired", "VCCR 53(5)"))
+    elif h.member_died_on is None and member.privileges.ended_on is not None:
+        ends.append((member.privileges.ended_on, member.privileges.ended_act or "", "VCCR 53(3)"))
+    ended = None
+    if ends:
+        day, act, article = min(ends, key=lambda e: e[0])
+        ended = CertificateEvent(on=day, act=act, article=article)
+    in_window = began is not None and began.on <= on and (ended is None or on <= ended.on)
+
+    scope, articles = household_entitlement(h, member)
+    not_in_force = [a for a in articles if not has_force_of_law(a, profile.force_of_law)]
+    if not_in_force:  # s.14(1): what remains with force of law, if anything
+        articles = [a for a in articles if a not in not_in_force]
+        scope = scope if articles and scope != "none" else "none"
+    restricted_by = None
+    for order in restrictions or []:
+        if order.issued_by == h.receiving_state and order.in_force(on):
+            if NARROWEST_FIRST.index(order.scope) < NARROWEST_FIRST.index(scope):
+                scope, restricted_by = order.scope, order.order
+                articles = [*articles, "Samoa Act s.16", "VCCR 72(2)(a)"]
+    return StatusCertificate(
+        member_id=member.id,
+        household_id=h.id,
+        on=on,
+        privileges=in_window and scope != "none",
+        scope=scope if in_window else "none",
+        articles=articles,
+        began=began if began and began.on <= on else None,
+        ended=ended if ended and ended.on <= on else None,
+        official_acts_immunity=False,  # 43(1), 53(4): the officers' and employees' only
         not_in_force=not_in_force,
         restricted_by=restricted_by,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from exequatur.models.custody import CUSTODY
+from exequatur.models.household import HOUSEHOLD
 from exequatur.models.lifecycle import PARTY_NAMES, REVISIONS, Lifecycle
 from exequatur.models.member import MEMBER
 from exequatur.models.post import POST
@@ -72,6 +73,15 @@ KINDS: dict[str, Kind] = {
             creation_route="/v1/posts/{post_id}/members",
             summary=lambda r: f"Member {r['id']} ({r['role']}) of post {r['post_id']}",
             attributes=(("PostId", "post_id"), ("MemberRole", "role")),
+        ),
+        # A person of a member's household (1(1)(i), 24(1)(b)-(c)): created on the member.
+        Kind(
+            HOUSEHOLD,
+            workflow="Household",
+            collection="household",
+            creation_route="/v1/members/{member_id}/household",
+            summary=lambda r: f"Household {r['id']} ({r['kind']}) of member {r['member_id']} of post {r['post_id']}",
+            attributes=(("PostId", "post_id"),),
         ),
         # A third State's custody of a closed post (27(1)(b)): started by the post's workflow; its
         # acts are asked for on the post (docs/api.md), its record read at /v1/custody/{id}.

@@ -55,6 +55,8 @@ REVISIONS: dict[str, str] = {
     "never from an earlier legal date, so it cannot have run out before it is known",
     "relations-by-proposal": "VCCR 2(1): consular relations by mutual consent are a proposal the other "
     "State accepts; after a severance they come back only that way",
+    "household-windows": "VCCR 53(3), 53(5): when a member's functions end, his household is told and runs "
+    "its own window",
     "post-changes-reach-members": "VCCR 4(3), 14: a consented change of seat or district reaches the post's "
     "members, and the district authorities of the new district are told of the head's admission",
 }
@@ -123,10 +125,16 @@ class Act:
     periods: tuple[str, ...] = ()  # profile periods the effect needs (e.g. "departure_period")
     # A rule that reads the act's body too: returns (article, explanation) when it fails.
     admissible: Callable[[Any, Any], tuple[str, str] | None] | None = None
-    tells: Tell | None = None
+    tells: Tell | tuple[Tell, ...] | None = None  # one record told, or several kinds in order
     starts: Start | None = None
     # Revisions of the law (`REVISIONS`) the effect reads: asked for as patches when the act is performed.
     revisions: tuple[str, ...] = ()
+
+    @property
+    def all_tells(self) -> tuple[Tell, ...]:
+        if self.tells is None:
+            return ()
+        return self.tells if isinstance(self.tells, tuple) else (self.tells,)
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,7 @@ class Member(Particulars):
     recall_refused: bool = False
     recall_period_expired: bool = False
     declared_unacceptable_on: date | None = None  # 23(3)
+    died_on: date | None = None  # the household keeps its privileges for a while (53(5))
     functions_ended_on: date | None = None
     end_ground: str | None = None
     departure_deadline: datetime | None = None
@@ -640,6 +641,32 @@ def _district_notified(m: Member, body: Delivery, ctx: Context) -> None:
     m.district_authorities_notified_at, m.district_notification_due = body.delivered_at, False
 
 
+# 53(3), 53(5): whenever a member's functions end, on any ground, each person of his household
+# is told, durably, and runs its own window (models/household.py).
+TELL_HOUSEHOLDS = Tell(
+    "household",
+    "member-functions-ended",
+    related=lambda m: {"member_id": m.id},
+    when=lambda m: m.functions_ended_on is not None,
+    body=lambda m: {
+        "ground": m.end_ground or "VCCR 25",
+        "death": m.died_on is not None,
+        "window_ends": m.departure_deadline.isoformat() if m.departure_deadline else None,
+    },
+    since="household-windows",
+)
+
+
+def _death(m: Member, body: ActBody, ctx: Context) -> None:
+    """The member's death ends his functions and his privileges (his household's go on, 53(5))."""
+    m.died_on = m.functions_ended_on = ctx.effective_date
+    m.end_ground = "death"
+    if m.privileges.began_on is not None and m.privileges.ended_on is None:
+        m.privileges.ended_on, m.privileges.ended_act = ctx.effective_date, "notify-death"
+        m.privileges.ended_article = m.privileges.end_basis = "death (VCCR 53(5))"
+    m.recall_deadline = None
+
+
 DEPARTURE = ("departure_period",)
 MEMBER = Lifecycle(
     name="member",
@@ -711,6 +738,7 @@ MEMBER = Lifecycle(
             "The receiving State refuses the exequatur; it need give no reasons.",
             (Route(("awaiting-exequatur",), "refused"), Route(("provisionally-admitted",), "terminated")),
             effect=_refuse_exequatur,
+            tells=TELL_HOUSEHOLDS,
             periods=DEPARTURE,
         ),
         Act(
@@ -758,6 +786,7 @@ MEMBER = Lifecycle(
             "declaration of non-acceptability the ground is 23(3).",
             (Route(("appointed", "awaiting-exequatur", "unacceptable"), "withdrawn", (not_on_duty,)),),
             effect=_withdrawn,
+            tells=TELL_HOUSEHOLDS,
             periods=DEPARTURE,
         ),
         Act(
@@ -796,7 +825,23 @@ MEMBER = Lifecycle(
             "entered upon duties.",
             (Route(IN_FUNCTIONS, "terminated"), Route(("appointed", "awaiting-exequatur"), "terminated", (arrived,))),
             effect=_ended("VCCR 25(a)"),
+            tells=TELL_HOUSEHOLDS,
             periods=DEPARTURE,
+        ),
+        Act(
+            "notify-death",
+            Party.SS,
+            "VCCR 53(5)",
+            "The sending State notifies the member's death: his functions end; his household keeps its "
+            "privileges until it leaves or the receiving State's period runs out (53(5)).",
+            (
+                Route(
+                    ("appointed", "awaiting-exequatur", "provisionally-admitted", "admitted", "recall-requested"),
+                    "terminated",
+                ),
+            ),
+            effect=_death,
+            tells=TELL_HOUSEHOLDS,
         ),
         Act(
             "withdraw-exequatur",
@@ -805,6 +850,7 @@ MEMBER = Lifecycle(
             "The receiving State withdraws the exequatur.",
             (Route(("recall-requested",), "terminated", (has_exequatur, recall_grounds)),),
             effect=_ended("VCCR 23(2), 25(b)"),
+            tells=TELL_HOUSEHOLDS,
             periods=DEPARTURE,
             admissible=_after_recall_grounds,
         ),
@@ -815,6 +861,7 @@ MEMBER = Lifecycle(
             "The receiving State ceases to consider the person a member of the consular staff.",
             (Route(("recall-requested",), "terminated", (recall_grounds,)),),
             effect=_ended("VCCR 23(2), 25(c)"),
+            tells=TELL_HOUSEHOLDS,
             periods=DEPARTURE,
             admissible=_after_recall_grounds,
         ),
@@ -855,6 +902,7 @@ MEMBER = Lifecycle(
                 Route(("appointed", "awaiting-exequatur"), None, (consent_given,)),
             ),
             effect=_withdraw_nationality_consent,
+            tells=TELL_HOUSEHOLDS,
             periods=DEPARTURE,
         ),
         Act(
@@ -906,6 +954,7 @@ MEMBER = Lifecycle(
             (Route((*SERVING, "recall-requested", "unacceptable"), "terminated"),),
             body=FunctionsEnded,
             effect=_functions_ended,
+            tells=TELL_HOUSEHOLDS,
             periods=DEPARTURE,
             automatic=True,
         ),

@@ -10,6 +10,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 
 from exequatur.models.certificate import Restriction
+from exequatur.models.household import Household
 from exequatur.models.member import FUNCTIONS_ENDED, Member, staff_ceiling_refusal
 from exequatur.models.messages import ActEntry, ListedAct
 from exequatur.models.profile import Profile
@@ -132,6 +133,7 @@ def _upsert_record(conn: Connection, entry: ActEntry) -> None:
         receiving_state=doc.get("receiving_state"),
         post_id=doc.get("post_id"),
         role=doc.get("role"),
+        member_id=doc.get("member_id"),
         state=str(doc["state"]),
         document=doc,
         updated_at=entry.recorded_at,
@@ -330,3 +332,18 @@ def certificate_facts(bind: Bind, member_id: str) -> tuple[Member, Profile, list
         profile = Profile.of(member.receiving_state, get_profile(conn, member.receiving_state))
         relations = get_record(conn, relations_id(member.sending_state, member.receiving_state), "relations") or {}
     return member, profile, [Restriction.model_validate(r) for r in relations.get("restrictions", [])]
+
+
+def household_certificate_facts(
+    bind: Bind, household_id: str
+) -> tuple[Household, Member, Profile, list[Restriction]] | None:
+    """What a household's certificate reads: the person, the member, the profile and the orders."""
+    with _reading(bind) as conn:
+        document = get_record(conn, household_id, "household")
+        if document is None:
+            return None
+        household = Household.model_validate(document)
+        facts = certificate_facts(conn, household.member_id)
+    assert facts is not None  # a household is created on a recorded member
+    member, profile, restrictions = facts
+    return household, member, profile, restrictions

@@ -16,6 +16,7 @@ records = Table(
     Column("receiving_state", String(3), index=True),
     Column("post_id", String(64), index=True),
     Column("role", String(16)),  # members only (migration 0002)
+    Column("member_id", String(64), index=True),  # households only: the member (migration 0005)
     Column("state", String(32), nullable=False),
     Column("document", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

@@ -47,7 +47,7 @@ def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, 
     """The register's current facts a lifecycle declares it reads (`Lifecycle.facts`), sent with
     every act: whether SS keeps a diplomatic mission in RS, the profile's 15(2) choice, severance,
     SS's other open posts (27(2)(a))."""
-    if kind in ("relations", "custody"):
+    if not KINDS[kind].lifecycle.facts:  # relations, custody, households read none
         return {}
     relations = (
         queries.get_record(engine, relations_id(record["sending_state"], record["receiving_state"]), "relations") or {}

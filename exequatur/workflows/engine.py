@@ -78,7 +78,12 @@ ENGINE_2026_11 = frozenset(
         "deliveries-beside-deadlines",
     }
 )
+# The revisions of the law of 2026-12-03 (models/lifecycle.py `REVISIONS`), folded in.
+REVISIONS_2026_12_03 = frozenset(
+    {"recall-period-from-declaration", "relations-by-proposal", "post-changes-reach-members", "household-windows"}
+)
 ENGINES: tuple[tuple[str, frozenset[str]], ...] = (
+    ("engine-2026-12-03", ENGINE_2026_11 | {TELL_NARROWED} | REVISIONS_2026_12_03),
     ("engine-2026-12", ENGINE_2026_11 | {TELL_NARROWED}),
     ("engine-2026-11", ENGINE_2026_11),
 )
@@ -432,8 +437,9 @@ class LifecycleWorkflow:
         """What follows an act in the register, from the record as the act left it: the records
         it tells or starts, the deliveries and the Web UI's view."""
         # Old branch: histories recorded before acts told other records (15(1), 27) send no signal.
-        if act.tells and self._tells(act.tells, record) and self._patched("tell-related-records"):
-            await self._tell(act.tells, entry.effective_date, record)
+        for tell in act.all_tells:
+            if self._tells(tell, record) and self._patched("tell-related-records"):
+                await self._tell(tell, entry.effective_date, record)
         if act.starts and act.starts.when(record):
             await self._start(act.starts, record)
         # The notices are queued in the register with the act; the worker's relay delivers them

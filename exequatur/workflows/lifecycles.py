@@ -11,6 +11,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from exequatur.models.custody import CUSTODY
+    from exequatur.models.household import HOUSEHOLD
     from exequatur.models.kinds import KINDS
     from exequatur.models.member import MEMBER
     from exequatur.models.messages import StartInput
@@ -80,8 +81,25 @@ class CustodyWorkflow(LifecycleWorkflow):
         await self._live()
 
 
+@workflow.defn(name=KINDS["household"].workflow)
+class HouseholdWorkflow(LifecycleWorkflow):
+    """One person of a member's household, notification to departure (VCCR 1(1)(i), 24(1)(b)-(c),
+    53(2)-(5)); id `household-<id>`."""
+
+    LIFECYCLE = HOUSEHOLD
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()
+
+
 # Every kind's workflow class, by kind: the worker registers them, the client starts them.
 WORKFLOWS: dict[str, type[LifecycleWorkflow]] = {
-    cls.LIFECYCLE.name: cls for cls in (RelationsWorkflow, PostWorkflow, MemberWorkflow, CustodyWorkflow)
+    cls.LIFECYCLE.name: cls
+    for cls in (RelationsWorkflow, PostWorkflow, MemberWorkflow, CustodyWorkflow, HouseholdWorkflow)
 }
 assert set(WORKFLOWS) == set(KINDS), "every kind of models/kinds.py has its workflow class here"
