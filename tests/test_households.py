@@ -126,3 +126,32 @@ async def test_bad_household_notices_record_nothing(http):
     ended = await fra.post(f"/v1/members/{officer}/household", spouse, expect=409)
     assert ended["article"] == "VCCR 53(3)"
     assert len(await fra.get(f"/v1/members/{officer}/household")) == 1
+
+
+async def test_the_operators_commands_show_a_household_and_print_its_certificate(http, tmp_path):
+    """`exequatur show household H-...` and `exequatur certificate H-... --on`: the register's
+    record and the same finding as the API's, with the person's particulars and basis."""
+    import asyncio
+    import os
+    import sys
+
+    fra, wsm = Ministry(http, "tok-fra"), Ministry(http, "tok-wsm")
+    post = await relations_and_post(fra, wsm)
+    officer = await serving(fra, wsm, post, "officer", person("Luc Bernard", "FRA"), **{"class": "consul"})
+    spouse = await household(fra, officer, "family", person("Julie Bernard", "FRA"), "spouse")
+
+    async def cli(*args: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "exequatur.cli", *args, env={**os.environ, "COLUMNS": "200"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+        return process.returncode or 0, out.decode() + err.decode()
+
+    code, out = await cli("show", "household", spouse["id"])
+    assert code == 0 and "Julie Bernard" in out and "spouse" in out and "notify-arrival" in out
+    page = tmp_path / "certificate.html"
+    code, out = await cli("certificate", spouse["id"], "--on", days_ago(20), "--out", str(page))
+    assert code == 0, out
+    html = page.read_text()
+    assert "data-privileges='true'" in html and "Julie Bernard" in html and "Household of" in html
+    assert "VCCR 53(2)" in html

@@ -416,7 +416,7 @@ def precedence(
     _exit(0)
 
 
-show = typer.Typer(help="Show a post or a member as the register holds it.", no_args_is_help=True)
+show = typer.Typer(help="Show a post, a member or a household as the register holds it.", no_args_is_help=True)
 app.add_typer(show, name="show")
 
 
@@ -450,24 +450,42 @@ def show_member(member_id: str = typer.Argument(...), as_json: bool = typer.Opti
     _show("member", member_id, as_json)
 
 
+@show.command("household")
+def show_household(household_id: str = typer.Argument(...), as_json: bool = typer.Option(False, "--json")) -> None:
+    """A person of a member's household: state, dates, the window's deadline (53(3), 53(5)), its acts."""
+    _show("household", household_id, as_json)
+
+
 @app.command()
 def certificate(
     member_id: str = typer.Argument(...),
     on: str = typer.Option(..., "--on", help="the date the certificate speaks of (YYYY-MM-DD)"),
     out: Path | None = typer.Option(None, "--out", help="write the HTML here (default: stdout)"),
 ) -> None:
-    """The status certificate of a member on a date as a printable HTML page, with its basis: the acts,
-    their dates and articles (VCCR 53; Samoa Act 1978 s.21). The finding is the API's
-    (GET /v1/members/{id}/status): models.certificate.certificate."""
+    """The status certificate of a member (or, for an H-... id, of a person of a member's household)
+    on a date as a printable HTML page, with its basis: the acts, their dates and articles (VCCR 53;
+    Samoa Act 1978 s.21). The finding is the API's (GET /v1/members/{id}/status,
+    GET /v1/household/{id}/status): models/certificate.py."""
     from datetime import UTC, datetime
 
     from exequatur.cli.printouts import certificate_html
     from exequatur.models.certificate import certificate as status_on
+    from exequatur.models.certificate import household_certificate
     from exequatur.register import queries
 
     day = _day(on, "--on")
     assert day is not None
     engine = _register()
+    if member_id.startswith("H-"):
+        found = queries.household_certificate_facts(engine, member_id)
+        if found is None:
+            typer.echo(f"no household {member_id!r} in the register", err=True)
+            _exit(1)
+        household, member, profile, restrictions = found
+        status = household_certificate(household, member, day, profile, restrictions)
+        acts = queries.acts_of(engine, member_id)
+        page = certificate_html(member, status, acts, datetime.now(UTC), household=household)
+        _write_certificate(page, member_id, day.isoformat(), out)
     facts = queries.certificate_facts(engine, member_id)
     if facts is None:
         typer.echo(f"no member {member_id!r} in the register", err=True)
@@ -475,9 +493,13 @@ def certificate(
     member, profile, restrictions = facts
     status = status_on(member, day, profile, restrictions)
     page = certificate_html(member, status, queries.acts_of(engine, member_id), datetime.now(UTC))
+    _write_certificate(page, member_id, day.isoformat(), out)
+
+
+def _write_certificate(page: str, record_id: str, day: str, out: Path | None) -> NoReturn:
     if out:
         out.write_text(page, encoding="utf-8")
-        typer.echo(f"certificate of {member_id} on {day.isoformat()} written to {out}")
+        typer.echo(f"certificate of {record_id} on {day} written to {out}")
     else:
         sys.stdout.write(page)
     _exit(0)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from exequatur.models.certificate import StatusCertificate
 from exequatur.models.common import STATE_NAMES, Party
+from exequatur.models.household import Household
 from exequatur.models.kinds import KINDS
 from exequatur.models.lifecycle import PARTY_NAMES, Case
 from exequatur.models.member import Member
@@ -86,6 +87,12 @@ def render_view(view: dict[str, Any]) -> Any:
             f"Post {view['id']}: {record['classification']} at {record['seat']} "
             f"({record['headed_by']}), district {record['district']}"
         )
+    elif view["kind"] == "household":
+        title = (
+            f"Household {view['id']}: {record['person']['full_name']}, {record['kind']}"
+            f"{' (' + record['relationship'] + ')' if record.get('relationship') else ''} "
+            f"of member {record['member_id']} of post {record['post_id']}"
+        )
     else:
         title = (
             f"Member {view['id']}: {record['person']['full_name']}, {record['role']}"
@@ -96,7 +103,7 @@ def render_view(view: dict[str, Any]) -> Any:
     facts.add_row("State", f"[bold]{view['state']}[/bold]")
     facts.add_row("Sending State (SS)", state_name(view["parties"]["SS"]))
     facts.add_row("Receiving State (RS)", state_name(view["parties"]["RS"]))
-    if view["kind"] == "member":
+    if view["kind"] in ("member", "household"):
         facts.add_row("Nationalities", ", ".join(record["person"]["nationalities"]))
         privileges = record.get("privileges") or {}
         if privileges.get("began_on"):
@@ -156,7 +163,13 @@ dt { font-weight: bold; }
 """
 
 
-def certificate_html(member: Member, status: StatusCertificate, acts: list[dict[str, Any]], issued: datetime) -> str:
+def certificate_html(
+    member: Member,
+    status: StatusCertificate,
+    acts: list[dict[str, Any]],
+    issued: datetime,
+    household: Household | None = None,
+) -> str:
     """The status certificate (Samoa Act s.21) as a printable page. The finding is
     `models.certificate.certificate`'s; the basis lists the acts recorded up to the date, marking those
     from which privileges began and ended (VCCR 53(1), 53(3))."""
@@ -216,19 +229,32 @@ def certificate_html(member: Member, status: StatusCertificate, acts: list[dict[
             f"<td>{escape(act['act'])}</td><td>{escape(act['article'])}</td><td>{escape(act['party'])}</td>"
             f"<td>{'basis of the finding' if marked else ''}</td></tr>"
         )
-    particulars = [
-        ("Full name", member.person.full_name),
-        ("Nationalities", ", ".join(member.person.nationalities)),
-        ("Function", f"{member.role}{', ' + member.class_ if member.class_ else ''} ({member.category})"),
-        ("Consular post", f"{member.post_id}, {member.seat or ''}"),
-        ("Sending State", state_name(member.sending_state)),
-        ("Receiving State", state_name(member.receiving_state)),
-        ("Member id", member.id),
-    ]
+    if household is not None:  # a person of the member's household (53(2))
+        particulars = [
+            ("Full name", household.person.full_name),
+            ("Nationalities", ", ".join(household.person.nationalities)),
+            ("Household of", f"{member.person.full_name}, {member.role} ({member.category}), member {member.id}"),
+            ("As", f"{household.kind}{' (' + household.relationship + ')' if household.relationship else ''}"),
+            ("Consular post", f"{member.post_id}, {member.seat or ''}"),
+            ("Sending State", state_name(member.sending_state)),
+            ("Receiving State", state_name(member.receiving_state)),
+            ("Household id", household.id),
+        ]
+    else:
+        particulars = [
+            ("Full name", member.person.full_name),
+            ("Nationalities", ", ".join(member.person.nationalities)),
+            ("Function", f"{member.role}{', ' + member.class_ if member.class_ else ''} ({member.category})"),
+            ("Consular post", f"{member.post_id}, {member.seat or ''}"),
+            ("Sending State", state_name(member.sending_state)),
+            ("Receiving State", state_name(member.receiving_state)),
+            ("Member id", member.id),
+        ]
+    subject_id = household.id if household else member.id
     return "".join(
         [
             "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-            f"<title>Status certificate — {escape(member.id)} — {on.isoformat()}</title>",
+            f"<title>Status certificate — {escape(subject_id)} — {on.isoformat()}</title>",
             f"<style>{CERTIFICATE_CSS}</style></head><body>",
             f"<h1>Certificate of status</h1><p class='subtitle'>for the Ministry of Foreign Affairs of "
             f"{escape(STATE_NAMES.get(member.receiving_state, member.receiving_state))}, "
