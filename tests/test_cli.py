@@ -70,6 +70,8 @@ def expected_acts(path: Path) -> int:
     for row in csv.DictReader(path.open()):
         if row["record"] == "post":
             total += 1 + bool(row["consented_on"])
+        elif row["record"] == "household":  # notified, then each dated act (24(1)(b)-(c))
+            total += 1 + sum(bool(row[c]) for c in ("arrived_on", "left_on", "discharged_on", "departed_on"))
         else:
             total += 1 + sum(bool(row[c]) for c in MEMBER_DATES)
     return total
@@ -125,6 +127,12 @@ async def test_bad_rows_are_reported_and_the_others_imported(cli, settings, tmp_
         {"record": "member", "post": "KIR-APIA", "role": "officer", "category": "career", "class": "vice-consul", "full_name": "Ioane Officer",
          "nationalities": "KIR", "appointed_on": "2021-05-03", "arrived_on": "2021-05-10",
          "entered_duties_on": "2021-05-11"},  # 8
+        {"record": "household", "post": "KIR-APIA", "member": "Teiti Aram", "kind": "family", "relationship": "child",
+         "full_name": "Kaiea Aram", "nationalities": "KIR", "joined_on": "2021-03-01", "arrived_on": "2021-04-20"},  # 9
+        {"record": "household", "post": "KIR-APIA", "member": "Nobody", "kind": "family",
+         "full_name": "Lost Person", "nationalities": "KIR", "joined_on": "2021-03-01"},  # 10: no such member
+        {"record": "household", "post": "KIR-APIA", "member": "Teiti Aram", "kind": "private-staff",
+         "relationship": "spouse", "full_name": "Wrong Kind", "nationalities": "KIR", "joined_on": "2021-03-01"},  # 11
     ]
     path = tmp_path / "corps-with-errors.csv"
     with path.open("w", newline="") as handle:
@@ -134,7 +142,7 @@ async def test_bad_rows_are_reported_and_the_others_imported(cli, settings, tmp_
 
     run = await cli("import", str(path))
     assert run.code == 1, run.err + run.out
-    assert "7 rows: 3 imported" in run.out and "3 failed" in run.out and "1 skipped" in run.out
+    assert "10 rows: 4 imported" in run.out and "5 failed" in run.out and "1 skipped" in run.out
     for shown in ("VCCR 12(3)", "entered_duties_on", "classification", "consul-major", "row 6"):
         assert shown in run.out, run.out
 
@@ -142,7 +150,11 @@ async def test_bad_rows_are_reported_and_the_others_imported(cli, settings, tmp_
     assert rerun.code == 1
     report = {r["row"]: r for r in rerun.json()["rows"]}
     assert {n: r["status"] for n, r in report.items()} == {
-        2: "unchanged", 3: "unchanged", 4: "failed", 5: "failed", 6: "failed", 7: "skipped", 8: "unchanged"}
+        2: "unchanged", 3: "unchanged", 4: "failed", 5: "failed", 6: "failed", 7: "skipped", 8: "unchanged",
+        9: "unchanged", 10: "failed", 11: "failed"}
+    assert report[9]["record_id"].startswith("H-")  # the household of a member imported with it
+    assert report[10]["problem"]["column"] == "member"
+    assert report[11]["problem"]["column"] == "relationship"
     assert report[4]["problem"]["article"] == "VCCR 12(3)" and report[4]["problem"]["column"] == "entered_duties_on"
     assert report[4]["problem"]["act"] == "enter-duties"
     assert report[5]["problem"]["column"] == "class"

@@ -23,13 +23,14 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateR
 from temporalio.service import RPCError
 
 from exequatur.core.settings import Settings
+from exequatur.models.household import HOUSEHOLD, HouseholdRequest, new_household
 from exequatur.models.lifecycle import Case, Lifecycle, Refusal
-from exequatur.models.member import MEMBER, AppointmentRequest, appointment_refusal, new_member
+from exequatur.models.member import MEMBER, AppointmentRequest, Member, appointment_refusal, new_member
 from exequatur.models.messages import PAST_ACTS_UPDATE, PastAct, PastActs
 from exequatur.models.post import POST, Post
 from exequatur.models.profile import Profile
 from exequatur.models.relations import RELATIONS, Relations, relations_id
-from exequatur.onboarding.rows import MemberRow, PostRow, field_errors, parse, read_csv
+from exequatur.onboarding.rows import HouseholdRow, MemberRow, PostRow, field_errors, parse, read_csv
 from exequatur.register import queries
 from exequatur.register.db import engine_for
 from exequatur.workflows import client as acts
@@ -48,8 +49,21 @@ MEMBER_ACTS = (
     ("notify-arrival", "arrived_on"),
     ("enter-duties", "entered_duties_on"),
 )
+# A household's acts in the order the law has them, for acts dated the same day (24(1)(b)-(c)).
+HOUSEHOLD_ACTS = (
+    ("notify-arrival", "arrived_on"),
+    ("notify-leaving-household", "left_on"),
+    ("notify-discharge", "discharged_on"),
+    ("notify-departure", "departed_on"),
+)
 # Where an act's body field comes from in the file.
 BODY_COLUMNS = {"presented_on": "commission_presented_on", "arrived_on": "arrived_on"}
+HOUSEHOLD_REQUEST_COLUMNS = {
+    "person.full_name": "full_name",
+    "person.nationalities": "nationalities",
+    "person.permanent_resident": "permanent_resident",
+    "effective_date": "joined_on",
+}
 APPOINTMENT_COLUMNS = {
     "person.full_name": "full_name",
     "person.nationalities": "nationalities",
@@ -205,6 +219,12 @@ def _post_context(engine: Any, post_id: str) -> PostContext:
         profile=Profile.of(document["receiving_state"], queries.get_profile(engine, document["receiving_state"])),
         member_facts=acts.facts(engine, "member", document),
     )
+
+
+def _household_reads(engine: Any, member_id: str, update_ids: list[str]) -> tuple[dict[str, Any], set[str]]:
+    document = queries.get_record(engine, member_id, "member")
+    assert document is not None  # the group imported it, or found it, just before
+    return document, queries.recorded_act_ids(engine, update_ids)
 
 
 def _member_reads(engine: Any, update_ids: list[str], post_id: str) -> tuple[set[str], int]:
@@ -480,18 +500,77 @@ class Importer:
         result.status = "imported" if result.acts_sent else "unchanged"
         return result
 
+    async def household(self, number: int, row: HouseholdRow, member_id: str, context: PostContext) -> RowResult:
+        update_id = acts.derived_id(
+            KEYS, f"members/{member_id}/household", f"{row.kind}|{row.full_name}|{row.joined_on}"
+        )
+        household_id = acts.new_household_id(update_id)
+        result = RowResult(row=number, record="household", post=row.post, record_id=household_id, status="failed")
+        try:
+            try:
+                request = HouseholdRequest.model_validate(
+                    {
+                        "kind": row.kind,
+                        "relationship": row.relationship,
+                        "person": {
+                            "full_name": row.full_name,
+                            "nationalities": row.nationalities,
+                            "permanent_resident": row.permanent_resident,
+                        },
+                        "effective_date": row.joined_on,
+                    }
+                )
+            except ValidationError as error:
+                raise _fields(field_errors(error, HOUSEHOLD_REQUEST_COLUMNS)) from None
+            body = request.model_dump(mode="json", exclude_none=True)
+            plan = [Step(HOUSEHOLD.creation.name, body, "joined_on", update_id, creating=True)]
+            dated = [
+                (getattr(row, column), position, act, column)
+                for position, (act, column) in enumerate(HOUSEHOLD_ACTS)
+                if getattr(row, column)
+            ]
+            for on, _, act, column in sorted(dated):
+                step_body: dict[str, Any] = {"effective_date": on.isoformat()}
+                if act in ("notify-arrival", "notify-departure"):
+                    step_body[column] = on.isoformat()
+                plan.append(
+                    Step(act, step_body, column, acts.derived_id(KEYS, f"household/{household_id}/{act}", row.post))
+                )
+            document, recorded = await self.db(_household_reads, member_id, [step.update_id for step in plan])
+            member = Member.model_validate(document)
+            if row.joined_on < (member.appointed_on or row.joined_on):
+                raise Failed(
+                    {
+                        "column": "joined_on",
+                        "article": "VCCR 24(1)(b)",
+                        "detail": f"{row.joined_on} is before the member's appointment ({member.appointed_on})",
+                    }
+                )
+            record = new_household(household_id, member, request).model_dump(mode="json")
+            rehearse(HOUSEHOLD, record, plan, self.today, context.profile.periods())
+            result.acts_sent, result.acts_already_recorded = await self.send(
+                "household", record, plan, recorded, {}, context.profile
+            )
+        except Failed as failed:
+            result.problem = failed.problem
+            return result
+        result.status = "imported" if result.acts_sent else "unchanged"
+        return result
+
     async def group(
         self,
         post: tuple[int, PostRow] | None,
         members: list[tuple[int, MemberRow]],
         relations: dict[str, dict[str, Any] | None],
         post_failed: dict[str, Any] | None,
+        households: list[tuple[int, HouseholdRow]] | None = None,
     ) -> list[RowResult]:
         """One post and its members, in the file's order: a member needs its post open."""
         async with self.slots:
             results = []
             post_id = None
             context: PostContext | None = None
+            member_ids: dict[str, str] = {}
             if post is not None and post_failed is None:
                 number, row = post
                 outcome = await self.post(
@@ -514,7 +593,31 @@ class Importer:
                     continue
                 if context is None:  # read once for the post's rows
                     context = await self.db(_post_context, post_id)
-                results.append(self.done(await self.member(number, member, context)))
+                imported = self.done(await self.member(number, member, context))
+                results.append(imported)
+                if imported.status in ("imported", "unchanged") and imported.record_id:
+                    member_ids[member.full_name] = imported.record_id  # a later tenure wins
+            for number, person in households or []:
+                member_id = member_ids.get(person.member)
+                if member_id is None or post_id is None:
+                    results.append(
+                        self.done(
+                            RowResult(
+                                row=number,
+                                record="household",
+                                post=person.post,
+                                status="failed",
+                                problem={
+                                    "column": "member",
+                                    "detail": f"no imported member named {person.member!r} at post '{person.post}'",
+                                },
+                            )
+                        )
+                    )
+                    continue
+                if context is None:
+                    context = await self.db(_post_context, post_id)
+                results.append(self.done(await self.household(number, person, member_id, context)))
             return results
 
 
@@ -542,6 +645,7 @@ async def import_corps(
     posts: dict[str, tuple[int, PostRow]] = {}
     failed_posts: dict[str, dict[str, Any]] = {}
     members: dict[str, list[tuple[int, MemberRow]]] = defaultdict(list)
+    households: dict[str, list[tuple[int, HouseholdRow]]] = defaultdict(list)
     for number, cells in numbered:
         parsed = parse(number, cells)
         key = (cells.get("post") or "").strip()
@@ -577,6 +681,8 @@ async def import_corps(
                 )
             else:
                 posts[parsed.post] = (number, parsed)
+        elif isinstance(parsed, HouseholdRow):
+            households[parsed.post].append((number, parsed))
         else:
             members[parsed.post].append((number, parsed))
     for key in posts:
@@ -589,9 +695,14 @@ async def import_corps(
     relations = {rid: problem for rid, problem, _ in outcomes}
     established = [rid for rid, problem, sent in outcomes if sent]
 
-    keys = list(dict.fromkeys([*posts, *members]))
+    keys = list(dict.fromkeys([*posts, *members, *households]))
     groups = await asyncio.gather(
-        *(importer.group(posts.get(key), members.get(key, []), relations, failed_posts.get(key)) for key in keys)
+        *(
+            importer.group(
+                posts.get(key), members.get(key, []), relations, failed_posts.get(key), households.get(key, [])
+            )
+            for key in keys
+        )
     )
     results += [result for group in groups for result in group]
     return ImportReport(

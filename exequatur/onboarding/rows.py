@@ -28,7 +28,7 @@ class Row(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
 
-    record: Literal["post", "member"]
+    record: Literal["post", "member", "household"]
     post: str = Field(min_length=1, max_length=100, description="the file's key for the post")
 
     @model_validator(mode="before")
@@ -90,6 +90,24 @@ class MemberRow(Row):
     entered_duties_on: date | None = None
 
 
+class HouseholdRow(Row):
+    """A person of a member's household (VCCR 1(1)(i), 24(1)(b)-(c)): the member is named by his
+    full name among the post's member rows."""
+
+    record: Literal["household"]
+    member: str = Field(min_length=1, max_length=300, description="the member's full_name in this post's rows")
+    kind: Literal["family", "private-staff"]
+    relationship: Literal["spouse", "child", "other"] | None = None
+    full_name: str = Field(min_length=1, max_length=300)
+    nationalities: Nationalities
+    permanent_resident: bool = False
+    joined_on: date
+    arrived_on: date | None = None
+    left_on: date | None = None
+    discharged_on: date | None = None
+    departed_on: date | None = None
+
+
 COLUMNS = [
     "record",
     "post",
@@ -117,21 +135,31 @@ COLUMNS = [
     "nationality_consent_on",
     "arrived_on",
     "entered_duties_on",
+    "member",
+    "kind",
+    "relationship",
+    "joined_on",
+    "left_on",
+    "discharged_on",
+    "departed_on",
 ]
 POST_COLUMNS = set(PostRow.model_fields) | {"record", "post"}
 MEMBER_COLUMNS = {"class" if n == "class_" else n for n in MemberRow.model_fields}
+HOUSEHOLD_COLUMNS = set(HouseholdRow.model_fields)
 
 
-def parse(number: int, cells: dict[str, Any]) -> PostRow | MemberRow | list[dict[str, str]]:
+def parse(number: int, cells: dict[str, Any]) -> PostRow | MemberRow | HouseholdRow | list[dict[str, str]]:
     """The row as a model, or its errors, each naming the column."""
     kind = (cells.get("record") or "").strip()
-    model: type[PostRow] | type[MemberRow]
+    model: type[PostRow] | type[MemberRow] | type[HouseholdRow]
     if kind == "post":
         model, allowed = PostRow, POST_COLUMNS
     elif kind == "member":
         model, allowed = MemberRow, MEMBER_COLUMNS
+    elif kind == "household":
+        model, allowed = HouseholdRow, HOUSEHOLD_COLUMNS
     else:
-        return [{"field": "record", "msg": "record is 'post' or 'member'"}]
+        return [{"field": "record", "msg": "record is 'post', 'member' or 'household'"}]
     # A wide file has every column; only this kind's cells may be filled.
     stray = sorted(k for k, v in cells.items() if k and k not in allowed and isinstance(v, str) and v.strip())
     if stray:

@@ -43,6 +43,10 @@ def new_member_id(update_id: str) -> str:
     return f"M-{update_id[:12].upper()}"  # no name in an id: ids are stored in clear (docs/design.md)
 
 
+def new_household_id(update_id: str) -> str:
+    return f"H-{update_id[:12].upper()}"  # no name in an id: ids are stored in clear
+
+
 def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, Any]:
     """The register's current facts a lifecycle declares it reads (`Lifecycle.facts`), sent with
     every act: whether SS keeps a diplomatic mission in RS, the profile's 15(2) choice, severance,

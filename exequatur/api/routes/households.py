@@ -19,12 +19,9 @@ from exequatur.models.common import Party
 from exequatur.models.household import HouseholdRequest, new_household
 from exequatur.models.member import FUNCTIONS_ENDED, Member
 from exequatur.register import queries
+from exequatur.workflows import client as acts_client
 
 router = APIRouter()
-
-
-def new_household_id(update_id: str) -> str:
-    return f"H-{update_id[:12].upper()}"  # no name in an id: ids are stored in clear
 
 
 @router.post(
@@ -55,7 +52,7 @@ async def notify_household(
             article="VCCR 53(3)",
             state=member["state"],
         )
-    record = new_household(new_household_id(update_id), Member.model_validate(member), body)
+    record = new_household(acts_client.new_household_id(update_id), Member.model_validate(member), body)
     return await service.create(
         principal, "household", record.model_dump(mode="json"), body, Party.SS, update_id, facts={}
     )
