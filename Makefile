@@ -38,7 +38,7 @@ lint: install
 
 ## Re-record tests/histories/*.json from the scenario tests (then review and commit them)
 histories: install
-	EXEQUATUR_EXPORT_HISTORIES=tests/histories $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_api_scenarios.py tests/test_timers.py tests/test_precedence.py tests/test_posts_to_the_end.py tests/test_convention_edges.py tests/test_households.py
+	EXEQUATUR_EXPORT_HISTORIES=tests/histories $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_api_scenarios.py tests/test_timers.py tests/test_precedence.py tests/test_posts_to_the_end.py tests/test_convention_edges.py tests/test_households.py tests/test_incidents.py
 
 ## Re-write docs/lifecycles.md from the declarations (tests/test_layout.py checks it is current)
 docs: install

@@ -75,6 +75,9 @@ TOKENS = {
     "tok-srb": 'state = "SRB"',
     "tok-mne": 'state = "MNE"',
     "tok-bih": 'state = "BIH"',
+    "tok-geo": 'state = "GEO"',  # incidents under UNGA res. 61/31 (test_incidents.py)
+    "tok-arm": 'state = "ARM"',
+    "tok-aze": 'state = "AZE"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }

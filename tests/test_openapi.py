@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
+from exequatur.models.kinds import KINDS, LIFECYCLES
 from exequatur.api.openapi import EXAMPLES, WHEN
 from exequatur.models.custody import CUSTODY
 from exequatur.models.member import MEMBER
@@ -20,9 +21,9 @@ from exequatur.models.relations import RELATIONS
 from tests.helpers import Ministry, relations_and_post
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUTES = {RELATIONS.name: "relations", POST.name: "posts", MEMBER.name: "members", CUSTODY.name: "posts"}
-CREATING = {"establish": "/v1/relations", "request-establishment": "/v1/posts",
-            "appoint": "/v1/posts/{post_id}/members"}
+# Where each kind's acts are asked for (a custody's on its post) and its record created.
+ROUTES = {kind.name: "posts" if kind.name == CUSTODY.name else kind.collection for kind in KINDS.values()}
+CREATING = {kind.lifecycle.creation.name: kind.creation_route for kind in KINDS.values() if kind.creation_route}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def problem_schema(document: dict[str, Any]) -> jsonschema_rs.Validator:
 async def test_every_act_of_every_lifecycle_is_documented_with_its_article(document):
     tags = {tag["name"]: tag["description"] for tag in document["tags"]}
     seen = 0
-    for lifecycle in (RELATIONS, POST, MEMBER, CUSTODY):
+    for lifecycle in LIFECYCLES:
         for act in lifecycle.acts:
             # Each lifecycle's tag lists all its acts, the service's own (timers, deliveries) too.
             assert f"| `{act.name}` | {act.party.value} | {act.article} |" in tags[lifecycle.name], act.name
@@ -68,11 +69,11 @@ async def test_every_act_of_every_lifecycle_is_documented_with_its_article(docum
                 assert list(content) == ["application/problem+json"], (act.name, status)
                 assert content["application/problem+json"]["schema"]["$ref"] == "#/components/schemas/Problem"
                 assert operation["responses"][status]["description"] == WHEN[int(status)]
-    assert seen == sum(1 for lc in (RELATIONS, POST, MEMBER, CUSTODY) for a in lc.acts if not a.automatic)
+    assert seen == sum(1 for lc in LIFECYCLES for a in lc.acts if not a.automatic)
 
 
 def test_every_example_is_a_valid_body_of_its_act():
-    acts = {a.name: a for lc in (RELATIONS, POST, MEMBER, CUSTODY) for a in lc.acts if not a.automatic}
+    acts = {a.name: a for lc in LIFECYCLES for a in lc.acts if not a.automatic}
     assert EXAMPLES
     for name, example in EXAMPLES.items():
         acts[name].body.model_validate(example)  # raises on a stale example

@@ -17,7 +17,17 @@ from temporalio.client import Client
 
 from exequatur.api import codec_server, metrics, openapi, problems
 from exequatur.api.auth import load_tokens
-from exequatur.api.routes import health, households, lifecycles, members, posts, precedence, profiles, relations
+from exequatur.api.routes import (
+    health,
+    households,
+    incidents,
+    lifecycles,
+    members,
+    posts,
+    precedence,
+    profiles,
+    relations,
+)
 from exequatur.api.service import Service
 from exequatur.core.settings import Settings, get_settings
 from exequatur.models.kinds import KINDS
@@ -30,6 +40,7 @@ ROUTERS = [
     posts.router,
     members.router,
     households.router,
+    incidents.router,
     precedence.router,
     profiles.router,
 ]

@@ -79,6 +79,8 @@ def parties_of(principal: Principal, record: dict) -> set[Party]:
     """The parties the caller holds on a record: SS, RS, or either State of a relations pair."""
     if principal.state is None:
         return set()
+    if "occurred_in" in record:  # an incident (61/31): any State reports; the State where it occurred follows up
+        return {Party.ANY, Party.RS} if principal.state == record["occurred_in"] else {Party.ANY}
     if "states" in record:  # consular relations: either State; the one a proposal is addressed to (2(1))
         if principal.state not in record["states"]:
             return set()
@@ -96,7 +98,12 @@ def parties_of(principal: Principal, record: dict) -> set[Party]:
 def can_read(principal: Principal, record: dict) -> bool:
     """SS and RS read their records; a third State proposed as custodian reads the post from the
     proposal on (27(1)(b)); auditors and admins read everything."""
-    if principal.reads_everything or parties_of(principal, record):
+    if principal.reads_everything:
+        return True
+    if "occurred_in" in record:  # an incident: its States, and every State where it is circulated (11(b))
+        involved = {record["reporting_state"], record["occurred_in"], *record.get("concerned_states", [])}
+        return principal.state is not None and (principal.state in involved or bool(record.get("circulate")))
+    if parties_of(principal, record):
         return True
     custodian = (record.get("custody") or {}).get("custodian") or {}
     return custodian.get("kind") == "third-state" and custodian.get("state") == principal.state

@@ -59,6 +59,7 @@ class Party(StrEnum):
     TS = "TS"
     EITHER = "either"  # consular relations (Art. 2): either of the two States
     OTHER = "other"  # consular relations (Art. 2(1)): the State a proposal is addressed to
+    ANY = "any"  # UNGA res. 61/31 para. 10: any State may report a violation
 
 
 class Strict(BaseModel):

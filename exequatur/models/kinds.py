@@ -14,6 +14,7 @@ from typing import Any
 
 from exequatur.models.custody import CUSTODY
 from exequatur.models.household import HOUSEHOLD
+from exequatur.models.incident import INCIDENT
 from exequatur.models.lifecycle import PARTY_NAMES, REVISIONS, Lifecycle
 from exequatur.models.member import MEMBER
 from exequatur.models.post import POST
@@ -82,6 +83,17 @@ KINDS: dict[str, Kind] = {
             creation_route="/v1/members/{member_id}/household",
             summary=lambda r: f"Household {r['id']} ({r['kind']}) of member {r['member_id']} of post {r['post_id']}",
             attributes=(("PostId", "post_id"),),
+        ),
+        # A violation of the protection of a post or its people, reported under UNGA res. 61/31.
+        # No summary text in the Web UI's line: it is personal data, encrypted in payloads.
+        Kind(
+            INCIDENT,
+            workflow="Incident",
+            collection="incidents",
+            creation_route="/v1/incidents",
+            summary=lambda r: (
+                f"Incident {r['id']} ({r['kind']}) in {r['occurred_in']}, reported by {r['reporting_state']}"
+            ),
         ),
         # A third State's custody of a closed post (27(1)(b)): started by the post's workflow; its
         # acts are asked for on the post (docs/api.md), its record read at /v1/custody/{id}.

@@ -382,6 +382,7 @@ PARTY_NAMES = {
     Party.TS: "a third State",
     Party.EITHER: "either State",
     Party.OTHER: "the State the proposal is addressed to",
+    Party.ANY: "any State",
 }
 
 

@@ -17,6 +17,9 @@ class Profile(Strict):
     recall_period: Period = Field(timedelta(days=30), description="VCCR 23(2)")
     custody_response_period: Period = Field(timedelta(days=14), description="VCCR 27")
     staff_notice_period: Period = Field(timedelta(days=14), description="VCCR 19(2)")
+    incident_followup_period: Period = Field(
+        timedelta(days=90), description="UNGA res. 61/31 para. 11(d): reminders of the reports due"
+    )
     notification_replaces_commission: bool = Field(False, description="VCCR 11(3)")
     receives_honorary: bool = Field(True, description="VCCR 68")
     third_state_nationals_need_consent: bool = Field(False, description="VCCR 22(3)")
@@ -46,6 +49,7 @@ class Profile(Strict):
             "recall_period": self.recall_period,
             "custody_response_period": self.custody_response_period,
             "staff_notice_period": self.staff_notice_period,
+            "incident_followup_period": self.incident_followup_period,
         }
 
     @classmethod

@@ -51,6 +51,9 @@ def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, 
     """The register's current facts a lifecycle declares it reads (`Lifecycle.facts`), sent with
     every act: whether SS keeps a diplomatic mission in RS, the profile's 15(2) choice, severance,
     SS's other open posts (27(2)(a))."""
+    if kind == "incident":  # 11(b): circulated to every State the service knows
+        known = {state for relations in queries.list_records(engine, "relations") for state in relations["states"]}
+        return {"known_states": sorted(known)}
     if not KINDS[kind].lifecycle.facts:  # relations, custody, households read none
         return {}
     relations = (

@@ -12,6 +12,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from exequatur.models.custody import CUSTODY
     from exequatur.models.household import HOUSEHOLD
+    from exequatur.models.incident import INCIDENT
     from exequatur.models.kinds import KINDS
     from exequatur.models.member import MEMBER
     from exequatur.models.messages import StartInput
@@ -97,9 +98,25 @@ class HouseholdWorkflow(LifecycleWorkflow):
         await self._live()
 
 
+@workflow.defn(name=KINDS["incident"].workflow)
+class IncidentWorkflow(LifecycleWorkflow):
+    """A violation reported under UNGA res. 61/31, report to outcome, with its reminders (11(d));
+    id `incident-<id>`."""
+
+    LIFECYCLE = INCIDENT
+
+    @workflow.init
+    def __init__(self, start: StartInput) -> None:
+        self._setup(start)
+
+    @workflow.run
+    async def run(self, start: StartInput) -> None:
+        await self._live()
+
+
 # Every kind's workflow class, by kind: the worker registers them, the client starts them.
 WORKFLOWS: dict[str, type[LifecycleWorkflow]] = {
     cls.LIFECYCLE.name: cls
-    for cls in (RelationsWorkflow, PostWorkflow, MemberWorkflow, CustodyWorkflow, HouseholdWorkflow)
+    for cls in (RelationsWorkflow, PostWorkflow, MemberWorkflow, CustodyWorkflow, HouseholdWorkflow, IncidentWorkflow)
 }
 assert set(WORKFLOWS) == set(KINDS), "every kind of models/kinds.py has its workflow class here"
