@@ -389,3 +389,24 @@ async def test_consular_relations_by_mutual_consent(http):
     implied = await mne.post("/v1/relations", {"with_state": "BIH", "basis": "diplomatic-relations"}, expect=201)
     assert (implied["state"], implied["proposed_to"]) == ("established", None)
     assert [r["id"] for r in await bih.get("/v1/relations")] == ["BIH-MNE"]
+
+
+def test_the_list_shows_no_acting_head_of_a_post_closed_before_closures_ended_them():
+    """VCCR 15, 27: a record closed or severed before closures ended acting heads still holds
+    one; the consular list of any date after the closure shows none (and a reopened post does)."""
+    from datetime import date as day
+
+    from exequatur.models.common import Person
+    from exequatur.models.post import ActingHead, Post
+    from exequatur.models.precedence import PostFacts, listed_on
+
+    acting = ActingHead(person=Person(full_name="Old Acting", nationalities=["FRA"]), assumed_on=day(2024, 1, 1),
+                        notified_on=day(2024, 1, 1), notified_by="diplomatic-mission", is_diplomatic_agent=False,
+                        is_consular_officer=True)
+    closed = Post(id="P-OLD", sending_state="FRA", receiving_state="WSM", seat="Apia", classification="consulate",
+                  district="Samoa", headed_by="career", state="closed", closure="permanent",
+                  closed_on=day(2024, 6, 1), acting_head=acting)
+    assert [i.standing for i in listed_on([], [closed], day(2024, 5, 31))] == ["acting"]
+    assert listed_on([], [closed], day(2024, 6, 1)) == []
+    reopened = closed.model_copy(update={"closure": None, "state": "open"})
+    assert [i.standing for i in listed_on([], [PostFacts.of(reopened)], day(2024, 7, 1))] == ["acting"]

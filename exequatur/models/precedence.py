@@ -168,11 +168,20 @@ class PostFacts(NamedTuple):
     acting_heads: tuple[ActingHead, ...]
     # Consented changes of seat, oldest first: (from the date, the seat before) (VCCR 4(3)).
     seat_moves: tuple[tuple[date, str], ...] = ()
+    # When the post closed or was severed: no acting head acts for it from then on (VCCR 15, 27).
+    ended_on: date | None = None
 
     @classmethod
     def of(cls, p: Post) -> PostFacts:
+        ends = [d for d in (p.closed_on if p.closure else None, p.severed_on) if d is not None]  # reopened: open
         return cls(
-            p.id, p.sending_state, p.seat, tuple(p.officer_order), tuple(p.acting_heads()), seat_changes(p.changes)
+            p.id,
+            p.sending_state,
+            p.seat,
+            tuple(p.officer_order),
+            tuple(p.acting_heads()),
+            seat_changes(p.changes),
+            min(ends) if ends else None,
         )
 
     def seat_of(self, member_seat: str | None, on: date) -> str:
@@ -248,7 +257,8 @@ def listed_on(members: Iterable[Member | MemberFacts], posts: Iterable[Post | Po
     for post in by_id.values():
         for head in post.acting_heads:
             consented = not head.consent_required or (head.consented_on is not None and head.consented_on <= on)
-            if head.assumed_on <= on and (head.ended_on is None or head.ended_on > on) and consented:
+            post_open = post.ended_on is None or on < post.ended_on  # records closed before 15 ended them too
+            if head.assumed_on <= on and (head.ended_on is None or head.ended_on > on) and consented and post_open:
                 out.append(
                     Listed(
                         member_id=None,

@@ -104,7 +104,9 @@ def _member_facts(row: tuple[Any, ...]) -> MemberFacts:
 
 
 def _post_facts(row: tuple[Any, ...]) -> PostFacts:
-    id_, sending_state, seat, officer_order, acting_head, past_acting_heads, changes = row
+    id_, sending_state, seat, officer_order, acting_head, past_acting_heads, changes, closure, closed_on, severed_on = (
+        row
+    )
     # Most posts have neither an Art. 21 order nor an acting head: nothing to decode, and the
     # empty tuple is shared, not one more object per post for the garbage collector to scan.
     orders = (
@@ -120,4 +122,5 @@ def _post_facts(row: tuple[Any, ...]) -> PostFacts:
     if acting_head is not None:
         acting += (ActingHead.model_validate_json(acting_head),)
     moves = seat_changes(json.loads(changes)) if changes not in (None, "[]") else ()
-    return PostFacts(id_, sending_state, seat, orders, acting, moves)
+    ends = [date.fromisoformat(d) for d in (closed_on if closure else None, severed_on) if d]  # reopened: open
+    return PostFacts(id_, sending_state, seat, orders, acting, moves, min(ends) if ends else None)

@@ -282,7 +282,16 @@ MEMBER_LIST_FIELDS = (
     "entered_duties_on",
     "functions_ended_on",
 )
-POST_LIST_FIELDS = ("seat", "officer_order", "acting_head", "past_acting_heads", "changes")
+POST_LIST_FIELDS = (
+    "seat",
+    "officer_order",
+    "acting_head",
+    "past_acting_heads",
+    "changes",
+    "closure",
+    "closed_on",
+    "severed_on",
+)
 
 
 def consular_list_rows(engine: Engine, receiving_state: str) -> tuple[list[Any], list[Any]]:
