@@ -4,11 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install debian-tools lint run test histories docs bench screenshots clean
+.PHONY: install debian-tools lint lock run test deploy-test histories docs bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev-server,test]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -30,11 +30,22 @@ debian-tools:
 test: install debian-tools lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-## ruff (lint and format) and mypy on exequatur/, configured in pyproject.toml
+## ruff (lint and format) and mypy on exequatur/, hadolint on the image, the manifests offline
 lint: install
 	$(BIN)/ruff check exequatur
 	$(BIN)/ruff format --check exequatur
 	$(BIN)/mypy
+	$(BIN)/hadolint deploy/Dockerfile
+	$(BIN)/python deploy/lock.py --check
+
+## Re-compile deploy/requirements.lock (the image's pins, with hashes) from pyproject.toml
+lock: install
+	$(BIN)/python deploy/lock.py
+
+## The image built, a compose stack of Temporal, PostgreSQL, two workers and two APIs driven and
+## a worker killed in the middle (tests/deploy/); everything it starts, it stops
+deploy-test: install
+	timeout 1500 $(BIN)/python -m pytest -q -p no:cacheprovider tests/deploy
 
 ## Re-record tests/histories/*.json from the scenario tests (then review and commit them)
 histories: install

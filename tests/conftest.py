@@ -5,6 +5,7 @@ PostgreSQL where CONSULAR_TEST_POSTGRES_URL says so)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -22,6 +23,9 @@ os.environ["CONSULAR_VAR_DIR"] = str(SCRATCH / "var")
 os.environ["CONSULAR_DATABASE_URL"] = f"sqlite:///{SCRATCH / 'register.sqlite3'}"
 os.environ["CONSULAR_TASK_QUEUE"] = f"exequatur-test-{uuid.uuid4().hex[:8]}"
 os.environ.pop("CONSULAR_WEBHOOK_URL", None)
+# One host: SQLite and notices in files are fine with TEMPORAL_ADDRESS set (tests/test_settings.py
+# unsets it to see the production guards refuse them).
+os.environ["CONSULAR_SINGLE_HOST"] = "true"
 
 import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
@@ -186,15 +190,23 @@ def engine(request, tmp_path) -> Iterator[sa.Engine]:  # type: ignore[no-untyped
         migrate(url)
         yield engine_for(url)
         return
+    with postgres_database() as url:
+        migrate(url)
+        yield engine_for(url)
+        engine_for(url).dispose()
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    """A database of its own on the PostgreSQL CI names, dropped afterwards: its URL."""
     assert POSTGRES
     name = f"exequatur_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
-    migrate(url)
-    yield engine_for(url)
-    engine_for(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -92,7 +92,7 @@ class Stack:
         tokens_file = tmp / "tokens.toml"
         tokens_file.write_text("[tokens]\n" + "".join(f'"{k}" = {{ {v} }}\n' for k, v in tokens.items()))
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("CONSULAR_", "TEMPORAL_"))}
-        self.env.update(TEMPORAL_ADDRESS=temporal, CONSULAR_VAR_DIR=str(tmp / "var"),
+        self.env.update(TEMPORAL_ADDRESS=temporal, CONSULAR_VAR_DIR=str(tmp / "var"), CONSULAR_SINGLE_HOST="true",
                         CONSULAR_TOKENS_FILE=str(tokens_file),
                         CONSULAR_DATABASE_URL=f"sqlite:///{tmp / 'register.sqlite3'}",
                         CONSULAR_API_PORT=str(self.port), CONSULAR_TASK_QUEUE=f"stack-{tmp.name}",

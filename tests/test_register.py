@@ -152,7 +152,7 @@ def test_appointments_at_once_stay_within_the_staff_ceiling(engine):
 def test_migrations_are_idempotent(engine):
     migrate(str(engine.url.render_as_string(hide_password=False)).replace("+psycopg", ""))
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0005"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0006"
 
 
 def test_migration_0002_fills_the_role_of_existing_members(tmp_path):
@@ -272,3 +272,71 @@ def test_a_claim_reads_the_pending_notices_by_index(tmp_path):
             "EXPLAIN QUERY PLAN " + str(query.compile(engine, compile_kwargs={"literal_binds": True}))))]
     assert not [step for step in plan if step.startswith("SCAN notifications")], plan
     assert any("ix_notifications_to_report" in step for step in plan), plan
+
+
+def another_record_with_a_notice(engine) -> None:  # type: ignore[no-untyped-def]
+    act = entry(1, "appoint", "appointed").model_copy(update={"record_id": "M-2", "act_id": "u-m2-1"})
+    act.document = {**act.document, "id": "M-2"}
+    act.notices = [notice(1).model_copy(update={"id": "M-2-0001-foreign-ministry", "record_id": "M-2"})]
+    queries.record_act(engine, act)
+
+
+def test_a_notice_that_keeps_failing_is_parked_holding_its_record_back_until_sent_again(engine):
+    """Dead letter: after CONSULAR_NOTICE_MAX_ATTEMPTS failures a notice is parked with its last
+    error; its record's later notices wait behind it (a receiver sees a record's notices in
+    order, R24.1); `exequatur notices retry` sends it again, the later ones behind it."""
+    from datetime import timedelta
+
+    from exequatur.register import outbox
+
+    for seq in (1, 2):
+        queries.record_act(engine, entry(seq, "notify-arrival", "appointed", notices=[notice(seq)]))
+    another_record_with_a_notice(engine)
+    ids = ["M-1-0001-foreign-ministry", "M-1-0002-foreign-ministry"]
+    soon = datetime.now(UTC)
+    for attempt in (1, 2, 3):
+        claimed = outbox.claim(engine, f"relay-{attempt}", soon + timedelta(hours=attempt), limit=10, record_id="M-1")
+        assert [n["id"] for n in claimed] == ids
+        parked = outbox.release(engine, f"relay-{attempt}", ids, error="HTTPStatusError('503')", max_attempts=3)
+        assert parked is (attempt == 3)
+    # Parked: neither it nor the record's later notice is claimed, however late; other records are.
+    later = soon + timedelta(days=1)
+    assert [n["record_id"] for n in outbox.claim(engine, "relay-x", later, limit=10)] == ["M-2"]
+    [row] = outbox.parked(engine)
+    assert (row["id"], row["attempts"], row["last_error"]) == (ids[0], 3, "HTTPStatusError('503')")
+    assert [(r, n, p) for r, n, p, _ in outbox.backlog(engine) if r == "foreign-ministry"] == [("foreign-ministry", 3, 1)]
+    # Sent again: the parked one first, then the one behind it, attempts counted afresh.
+    assert outbox.retry(engine, ["M-1-0009-foreign-ministry"]) == []
+    assert outbox.retry(engine) == [ids[0]]
+    again = outbox.claim(engine, "relay-y", later, limit=10, record_id="M-1")
+    assert [(n["id"], n["attempts"]) for n in again] == [(ids[0], 0), (ids[1], 0)]
+    assert outbox.parked(engine) == []
+
+
+def test_a_claim_never_takes_a_records_later_notice_while_another_relay_is_taking_an_earlier(engine):
+    """Several relays on PostgreSQL: a relay in the middle of its claim holds the row lock of a
+    record's first notice (FOR UPDATE); another relay claiming at that moment skips it (SKIP
+    LOCKED) and must then leave the record's later notices too, or the receiver would get the
+    third before the first. On SQLite one writer at a time makes the case impossible."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from exequatur.register import outbox
+    from exequatur.register.schema import notifications
+
+    for seq in (1, 2, 3):
+        queries.record_act(engine, entry(seq, "notify-arrival", "appointed", notices=[notice(seq)]))
+    another_record_with_a_notice(engine)
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite serialises writers)")
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    with engine.connect() as other:
+        other.begin()
+        other.execute(select(notifications.c.id).where(notifications.c.id == "M-1-0001-foreign-ministry")
+                      .with_for_update())
+        taken = outbox.claim(engine, "relay-b", now, limit=10)
+        assert [n["record_id"] for n in taken] == ["M-2"]  # nothing of M-1: its first is being claimed
+        other.rollback()
+    taken = outbox.claim(engine, "relay-c", now, limit=10)
+    assert [n["id"] for n in taken] == [f"M-1-000{seq}-foreign-ministry" for seq in (1, 2, 3)]

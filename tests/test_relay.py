@@ -89,7 +89,7 @@ async def test_a_failed_delivery_holds_the_records_later_notices_in_order(engine
     finally:
         blocker.rmdir()
     later = queue.claim(engine, "relay-w", datetime.now(UTC) + timedelta(minutes=5), queue.LEASE, 10, record_id=record_id)
-    assert [(n["id"], n["attempts"]) for n in later] == [(ids[1], 1), (ids[2], 1)]
+    assert [(n["id"], n["attempts"]) for n in later] == [(ids[1], 1), (ids[2], 0)]  # only the failed one counts
     assert _deliver_in_order(engine, "relay-w", queue.LEASE, later) is None
     assert [n["id"] for n in queries.delivered(engine, record_id)] == ids
     assert outbox(record_id).keys() == set(ids)

@@ -109,11 +109,11 @@ def deliver_notifications(record_id: str) -> DeliveryResult:
     relay's lease on the record's notices, so the two never deliver one notice at once."""
     engine, token = register_engine(), f"activity-{uuid.uuid4().hex[:12]}"
     lease = outbox.LEASE
-    claimed = outbox.claim(engine, token, datetime.now(UTC), lease, 1000, record_id=record_id)
+    claimed = outbox.claim(engine, token, None, lease, 1000, record_id=record_id)
 
     def renew() -> None:
         activity.heartbeat(record_id)
-        outbox.renew(engine, token, datetime.now(UTC) + lease)
+        outbox.renew(engine, token, None, lease)
 
     for row in claimed:
         if row["delivered_at"] is None:

@@ -23,6 +23,7 @@ from exequatur.api.routes import (
     incidents,
     lifecycles,
     members,
+    notices,
     posts,
     precedence,
     profiles,
@@ -43,6 +44,7 @@ ROUTERS = [
     incidents.router,
     precedence.router,
     profiles.router,
+    notices.router,
 ]
 
 
@@ -51,7 +53,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(migrate, settings.effective_database_url)
+        if settings.migrate_at_start:  # a deployment leaves it to its migration Job
+            await run_in_threadpool(migrate, settings.effective_database_url)
         if app.state.service.client is None:
             app.state.service.client = await Client.connect(**settings.client_options())
         yield

@@ -38,8 +38,9 @@ CREATING_ROUTES = {
 
 class NoticeBacklog:
     """Read at each scrape from the register: the notices the workers' relays have not yet
-    delivered (worker/relay.py), by recipient, and how long the oldest has waited. An alert
-    on the age catches a receiver that is down (the relays retry it for ever)."""
+    delivered (worker/relay.py), by recipient, how long the oldest has waited and how many are
+    parked. An alert on the age catches a receiver that is down; one on the parked count a
+    notice the relays gave up on."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -53,16 +54,24 @@ class NoticeBacklog:
             "How long the oldest undelivered notice has waited, by recipient",
             labels=["recipient"],
         )
+        parked = GaugeMetricFamily(
+            "exequatur_notices_parked",
+            "Notices parked after CONSULAR_NOTICE_MAX_ATTEMPTS failed deliveries (dead letter), by recipient; "
+            "`exequatur notices retry` sends them again",
+            labels=["recipient"],
+        )
         try:
             backlog = outbox.backlog(self.engine)
         except SQLAlchemyError:  # the register away: no figure rather than a failed scrape
             return
         now = time.time()
-        for recipient, count, oldest in backlog:
+        for recipient, count, parked_count, oldest in backlog:
             pending.add_metric([recipient], count)
+            parked.add_metric([recipient], parked_count)
             age.add_metric([recipient], max(0.0, now - oldest.timestamp()) if oldest else 0.0)
         yield pending
         yield age
+        yield parked
 
 
 class Metrics:

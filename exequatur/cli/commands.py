@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 
 from exequatur.core.logs import configure_logging
-from exequatur.core.settings import Settings, explain
+from exequatur.core.settings import Settings, Uses, explain
 from exequatur.core.settings import get_settings as _load_settings
 
 if TYPE_CHECKING:
@@ -36,13 +36,19 @@ def _exit(code: int = 0) -> NoReturn:
     os._exit(code)
 
 
-def get_settings() -> Settings:
-    """The settings, or a message naming each bad variable and exit 2 (nothing starts)."""
+def get_settings(*uses: Uses) -> Settings:
+    """The settings, or a message naming each bad variable and exit 2 (nothing starts). A
+    command names the parts it uses, and only their files and guards apply (Settings.problems)."""
     try:
-        return _load_settings()
+        settings = _load_settings()
     except ValidationError as error:
         typer.echo(explain(error), err=True)
         _exit(2)
+    problems = settings.problems(uses)
+    if problems:
+        typer.echo("invalid settings:\n  " + "\n  ".join(problems), err=True)
+        _exit(2)
+    return settings
 
 
 def _temporal_binary() -> str:
@@ -95,7 +101,7 @@ def _demo_codec_keys(settings: Settings) -> str:
 @app.command()
 def run() -> None:
     """Run the whole service: the Temporal dev server (unless TEMPORAL_ADDRESS), the worker, the API."""
-    settings = get_settings()
+    settings = get_settings("temporal", "register", "notices")
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     if not settings.tokens_file:
@@ -167,9 +173,10 @@ def worker() -> None:
     from exequatur.register.db import migrate
     from exequatur.worker.worker import connect, run_worker
 
-    settings = get_settings()
+    settings = get_settings("temporal", "register", "notices")
     configure_logging(settings.log_format)
-    migrate(settings.effective_database_url)
+    if settings.migrate_at_start:  # a deployment leaves it to its migration Job (deploy/README.md)
+        migrate(settings.effective_database_url)
 
     async def main() -> None:
         client = await connect(settings)
@@ -186,7 +193,7 @@ def api() -> None:
 
     from exequatur.api.app import create_app
 
-    settings = get_settings()
+    settings = get_settings("temporal", "register", "tokens")
     configure_logging(settings.log_format)
     # On SIGTERM uvicorn stops accepting and finishes in-flight requests within the grace period.
     uvicorn.run(
@@ -209,7 +216,7 @@ def search_attributes() -> None:
 
     from exequatur.workflows.search import ALL
 
-    settings = get_settings()
+    settings = get_settings("temporal")
 
     async def main() -> None:
         client = await Client.connect(**settings.client_options())
@@ -244,7 +251,7 @@ def histories_export(
     """Write the histories of the workflows a query finds, one JSON file each."""
     from temporalio.client import Client
 
-    settings = get_settings()
+    settings = get_settings("temporal")
 
     async def main() -> int:
         client = await Client.connect(**settings.client_options())
@@ -303,18 +310,54 @@ def migrate() -> None:
     """Bring the register's schema up to date (alembic upgrade head)."""
     from exequatur.register.db import migrate as upgrade
 
-    upgrade(get_settings().effective_database_url)
+    upgrade(get_settings("register").effective_database_url)
     typer.echo("register migrated")
 
 
 # ---- operators: the register read, the consular list, the certificate, the import ---------
+
+notices = typer.Typer(help="Notices the relays parked after failing every attempt (dead letter).")
+app.add_typer(notices, name="notices")
+
+
+@notices.command("list")
+def notices_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The parked notices, oldest first, with their attempts and last error."""
+    import json
+
+    from exequatur.register import outbox
+
+    rows = outbox.parked(_register())
+    if as_json:
+        typer.echo(json.dumps(rows, default=str, indent=2))
+    else:
+        for row in rows:
+            typer.echo(f"{row['id']}  {row['recipient']}  {row['attempts']} attempts  {row['last_error'] or ''}")
+        typer.echo(f"{len(rows)} parked")
+    _exit(0)
+
+
+@notices.command("retry")
+def notices_retry(
+    notice_ids: list[str] = typer.Argument(None, help="the notices to send again (default: every parked one)"),
+) -> None:
+    """Send parked notices again: their attempts start over and the next relay pass takes them,
+    their records' later notices behind them. Exit 1 if a named notice is not parked."""
+    from exequatur.register import outbox
+
+    retried = outbox.retry(_register(), notice_ids or None)
+    typer.echo(f"{len(retried)} notices sent again: {' '.join(retried)}".rstrip(": "))
+    missing = sorted(set(notice_ids or ()) - set(retried))
+    if missing:
+        typer.echo(f"not parked: {' '.join(missing)}", err=True)
+    _exit(1 if missing else 0)
 
 
 def _register() -> Engine:
     """The register the settings name (a bad variable is explained, as for every command)."""
     from exequatur.register.db import engine_for
 
-    return engine_for(get_settings().effective_database_url)
+    return engine_for(get_settings("register").effective_database_url)
 
 
 def _state(code: str) -> str:
@@ -525,8 +568,9 @@ def import_corps(
     from exequatur.onboarding import import_corps as run_import
     from exequatur.register.db import migrate as upgrade
 
-    settings = get_settings()
-    upgrade(settings.effective_database_url)
+    settings = get_settings("temporal", "register")
+    if settings.migrate_at_start:
+        upgrade(settings.effective_database_url)
     with file.open(newline="", encoding="utf-8-sig") as handle:
         total = sum(1 for _ in csv.DictReader(handle))  # rows, not lines: a quoted cell may span lines
     errors = Console(stderr=True)

@@ -6,6 +6,7 @@ startup with a message naming the variable.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -16,13 +17,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: `make run` keeps its files in var/ there
 
 
-SECRETS_DIR = Path("/run/secrets")  # compose secrets and Kubernetes secret volumes, one file per variable
+# Secrets come as files, one per variable, named after it: compose mounts them at /run/secrets;
+# on Kubernetes that folder is the service-account token's, so the manifests mount theirs
+# elsewhere and say where with CONSULAR_SECRETS_DIR (read from the environment only).
+SECRETS_DIR = Path("/run/secrets")
+
+# What each command reads, so that it demands only the files it uses (a migration Job mounts
+# no Temporal certificate; the search-attributes Job no register).
+Uses = Literal["temporal", "register", "tokens", "notices"]
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        extra="ignore", populate_by_name=True, secrets_dir=SECRETS_DIR if SECRETS_DIR.is_dir() else None
-    )
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     # Temporal: the dev server `exequatur run` starts, or a cluster.
     temporal_address: str | None = Field(None, alias="TEMPORAL_ADDRESS")
@@ -64,6 +70,34 @@ class Settings(BaseSettings):
         pattern=r"^$|^[^\s:]+:\d{1,5}$",
         description="host:port where `exequatur worker` serves the Temporal SDK's Prometheus metrics (empty: none)",
     )
+    worker_health_address: str = Field(
+        "",
+        alias="CONSULAR_WORKER_HEALTH_ADDRESS",
+        pattern=r"^$|^[^\s:]+:\d{1,5}$",
+        description="host:port where `exequatur worker` answers /healthz and /readyz (empty: none)",
+    )
+    api_metrics_address: str = Field(
+        "",
+        alias="CONSULAR_API_METRICS_ADDRESS",
+        pattern=r"^$|^[^\s:]+:\d{1,5}$",
+        description="host:port where `exequatur api` serves /metrics apart from the API (empty: on the API's port)",
+    )
+    migrate_at_start: bool = Field(
+        True,
+        alias="CONSULAR_MIGRATE_AT_START",
+        description="the worker and the API migrate the register as they start (false: only `exequatur migrate`)",
+    )
+    single_host: bool = Field(
+        False,
+        alias="CONSULAR_SINGLE_HOST",
+        description="with TEMPORAL_ADDRESS set, allow a SQLite register and notices written to files",
+    )
+    notice_max_attempts: int = Field(
+        25,
+        alias="CONSULAR_NOTICE_MAX_ATTEMPTS",
+        ge=1,
+        description="deliveries of a notice before it is parked (dead letter) until `exequatur notices retry`",
+    )
     api_host: str = Field("127.0.0.1", alias="CONSULAR_API_HOST")
     api_port: int = Field(8000, alias="CONSULAR_API_PORT", ge=1, le=65535)
     temporal_port: int = Field(7233, alias="CONSULAR_TEMPORAL_PORT", ge=1, le=65535)
@@ -73,15 +107,37 @@ class Settings(BaseSettings):
     def _consistent(self) -> Settings:
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
             raise ValueError("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS client certificate)")
-        for name in ("temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca", "tokens_file"):
-            path = getattr(self, name)
-            if path is not None and not path.is_file():
-                raise ValueError(f"{type(self).model_fields[name].alias}: no file at {path}")
         self.codec_key_map()  # raises naming CONSULAR_CODEC_KEYS when malformed
         url = self.effective_database_url
         if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("CONSULAR_DATABASE_URL: use sqlite:///... or postgresql://...")
         return self
+
+    def problems(self, uses: tuple[Uses, ...]) -> list[str]:
+        """What stops a command that uses these parts, each naming its variable: a file it
+        needs that is not there, and, against a Temporal cluster (TEMPORAL_ADDRESS), a register
+        or notices that would stay on this one host unless CONSULAR_SINGLE_HOST says so."""
+        found = []
+        files = {
+            "temporal": ("temporal_tls_cert", "temporal_tls_key", "temporal_tls_ca"),
+            "tokens": ("tokens_file",),
+        }
+        for name in (name for part in uses for name in files.get(part, ())):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                found.append(f"{type(self).model_fields[name].alias}: no file at {path}")
+        if self.temporal_address and not self.single_host:
+            if "register" in uses and self.effective_database_url.startswith("sqlite"):
+                found.append(
+                    "CONSULAR_DATABASE_URL: not set, so the register would be a SQLite file in this container "
+                    "alone; name the shared PostgreSQL (or set CONSULAR_SINGLE_HOST=true)"
+                )
+            if "notices" in uses and not self.webhook_url:
+                found.append(
+                    "CONSULAR_WEBHOOK_URL: not set, so notices would be written to files in this container "
+                    "and counted delivered; name the receiver (or set CONSULAR_SINGLE_HOST=true)"
+                )
+        return found
 
     @property
     def effective_database_url(self) -> str:
@@ -144,7 +200,7 @@ class Settings(BaseSettings):
 
 
 def known_variables() -> set[str]:
-    return {field.alias for field in Settings.model_fields.values() if field.alias}
+    return {field.alias for field in Settings.model_fields.values() if field.alias} | {"CONSULAR_SECRETS_DIR"}
 
 
 def explain(error: ValidationError) -> str:
@@ -159,4 +215,5 @@ def explain(error: ValidationError) -> str:
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    folder = Path(os.environ.get("CONSULAR_SECRETS_DIR") or SECRETS_DIR)
+    return Settings(_secrets_dir=folder if folder.is_dir() else None)

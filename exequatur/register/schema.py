@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, DateTime, Index, Integer, MetaData, String, Table, UniqueConstraint, text
 
 metadata = MetaData()
 
@@ -70,6 +70,15 @@ notifications = Table(
     Column("attempts", Integer, nullable=False, server_default="0"),
     # When the record was told of the delivery (R14: the service records when it notified).
     Column("reported_at", DateTime(timezone=True)),
+    # Dead letter (migration 0006): parked after CONSULAR_NOTICE_MAX_ATTEMPTS failed deliveries.
+    Column("parked_at", DateTime(timezone=True)),
+    Column("last_error", String(500)),
+    Index(
+        "ix_notifications_parked",
+        "parked_at",
+        sqlite_where=text("parked_at IS NOT NULL"),
+        postgresql_where=text("parked_at IS NOT NULL"),
+    ),
     Index("ix_notifications_pending", "delivered_at", "created_at"),
     Index("ix_notifications_to_report", "recipient", "reported_at"),  # migration 0004
 )

@@ -5,8 +5,9 @@ Each act that must be notified queues its notices in the act's own register tran
 (transactional outbox). A relay runs in every worker process: it claims pending notices under
 a lease (register/outbox.py), delivers them, records the delivery, and where the record
 records the delivery itself (the lifecycle's `reports`, e.g. R14 "records when") tells its
-workflow by the `automatic-act` signal. It retries until delivered, backing off to five
-minutes. The workflows' histories then hold the acts, not the deliveries: a webhook that is
+workflow by the `automatic-act` signal. It retries, backing off to five minutes, and parks a
+notice after CONSULAR_NOTICE_MAX_ATTEMPTS failures (dead letter: /metrics, `GET /v1/notices`,
+`exequatur notices retry`). The workflows' histories then hold the acts, not the deliveries: a webhook that is
 down costs a workflow nothing, and the order of a record's notices is kept by the relay.
 
 Not workflow code: it runs in the worker process beside the workflows, on the wall clock, and
@@ -31,6 +32,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from exequatur.activities.notifications import deliver
+from exequatur.core.settings import get_settings
 from exequatur.models.kinds import LIFECYCLES
 from exequatur.models.messages import AutomaticAct
 from exequatur.register import outbox, queries
@@ -61,6 +63,7 @@ class NoticeRelay:
         self.batch = batch
         self.gate = asyncio.Semaphore(concurrency)  # records delivered at once (a record's notices in order)
         self.lease = outbox.LEASE
+        self.max_attempts = get_settings().notice_max_attempts
         self._wake = asyncio.Event()
         self._loop = asyncio.get_running_loop()
         self._stopping = False
@@ -96,9 +99,7 @@ class NoticeRelay:
     async def deliver_pending(self) -> int:
         """One pass: claim, deliver, record, tell. Returns how many notices were claimed."""
         engine, token = register_engine(), f"relay-{uuid.uuid4().hex[:12]}"
-        rows = await asyncio.to_thread(
-            outbox.claim, engine, token, datetime.now(UTC), self.lease, self.batch, REPORTED_RECIPIENTS
-        )
+        rows = await asyncio.to_thread(outbox.claim, engine, token, None, self.lease, self.batch, REPORTED_RECIPIENTS)
         if not rows:
             return 0
         by_record: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -115,7 +116,7 @@ class NoticeRelay:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 4)
             try:
-                await asyncio.to_thread(outbox.renew, engine, token, datetime.now(UTC) + self.lease)
+                await asyncio.to_thread(outbox.renew, engine, token, None, self.lease)
             except Exception as exc:
                 log.warning("notice lease not renewed", error=repr(exc))
 
@@ -140,14 +141,17 @@ class NoticeRelay:
                 except Exception as exc:
                     # This one and the record's later notices wait: a receiver sees them in order.
                     rest = [n["id"] for n in notices[i:]]
-                    retry_at = datetime.now(UTC) + outbox.backoff(row["attempts"])
-                    log.warning(
-                        "notice not delivered; will retry",
-                        notice_id=row["id"],
-                        error=repr(exc),
-                        retry_at=retry_at.isoformat(),
+                    parked = await asyncio.to_thread(
+                        outbox.release, engine, token, rest, error=repr(exc), max_attempts=self.max_attempts
                     )
-                    await asyncio.to_thread(outbox.release, engine, token, rest, retry_at)
+                    log.warning(
+                        "notice parked: `exequatur notices retry` sends it again"
+                        if parked
+                        else "notice not delivered; will retry",
+                        notice_id=row["id"],
+                        attempts=row["attempts"] + 1,
+                        error=repr(exc),
+                    )
                     return
 
     async def _report(self, row: dict[str, Any], act: str) -> None:
@@ -172,7 +176,7 @@ def _deliver_in_order(
     relay's own renewal may wait behind the deliveries for a thread."""
 
     def renew() -> None:
-        outbox.renew(engine, token, datetime.now(UTC) + lease)
+        outbox.renew(engine, token, None, lease)
 
     for row in notices:
         if halt is not None and halt.is_set():
