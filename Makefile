@@ -37,6 +37,7 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/hadolint deploy/Dockerfile
 	$(BIN)/python deploy/lock.py --check
+	$(BIN)/kubernetes-validate --strict --quiet deploy/kubernetes/*.yaml
 
 ## Re-compile deploy/requirements.lock (the image's pins, with hashes) from pyproject.toml
 lock: install

@@ -101,9 +101,10 @@ class Stack:
         self.env.update(extra)
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def start(self, name: str, *command: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, *command: str, **variables: str) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen([str(BIN / "exequatur"), *command], env=self.env, stdout=log,
+        env = {**self.env, **variables}
+        self.processes[name] = subprocess.Popen([str(BIN / "exequatur"), *command], env=env, stdout=log,
                                                 stderr=subprocess.STDOUT, start_new_session=True)
         return self.processes[name]
 

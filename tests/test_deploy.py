@@ -10,6 +10,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +42,52 @@ def _documents() -> Iterator[tuple[str, dict]]:
         for document in yaml.safe_load_all(path.read_text()):
             if document:
                 yield path.name, document
+    yield "temporal-values.yaml", yaml.safe_load((DEPLOY / "helm" / "temporal-values.yaml").read_text())
+
+
+def test_the_compose_file_is_one_compose_v2_and_docker_compose_1_29_read():
+    """Compose v2 validates a file against the Compose Specification's schema (compose-go embeds
+    it; tests/deploy/compose-spec.json is compose-spec/compose-spec@170098b, Apache-2.0);
+    docker-compose 1.29, Debian 12's, refuses a top-level `name` and ignores `deploy`."""
+    import jsonschema_rs
+
+    schema = json.loads((Path(__file__).parent / "deploy" / "compose-spec.json").read_text())
+    document = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    errors = [error.message for error in jsonschema_rs.validator_for(schema).iter_errors(document)]
+    assert not errors
+    assert "name" not in document and not any("deploy" in s for s in document["services"].values())
+    if shutil.which("docker-compose"):
+        read = subprocess.run(["docker-compose", "-f", str(DEPLOY / "compose.yaml"), "config", "--quiet"],
+                              env={**os.environ, "CONSULAR_WEBHOOK_URL": "https://notices.example.org/"},
+                              capture_output=True, text=True, timeout=60)
+        assert read.returncode == 0, read.stderr
+
+
+def test_every_pod_is_hardened_and_mounts_only_what_its_command_reads():
+    pods = []
+    for name, document in _documents():
+        if document.get("kind") in ("Deployment", "Job"):
+            pods.append((f"{name}:{document['metadata']['name']}", document["spec"]["template"]["spec"]))
+    assert len(pods) == 4
+    for where, pod in pods:
+        assert pod["automountServiceAccountToken"] is False, where
+        context = pod["securityContext"]
+        assert context["runAsNonRoot"] and context["seccompProfile"] == {"type": "RuntimeDefault"}, where
+        for container in pod["containers"]:
+            own = container["securityContext"]
+            assert own["allowPrivilegeEscalation"] is False and own["readOnlyRootFilesystem"] is True, where
+            assert own["capabilities"] == {"drop": ["ALL"]}, where
+            assert {"cpu", "memory"} <= set(container["resources"]["limits"]), where
+            mounts = {m["mountPath"] for m in container["volumeMounts"]}
+            assert "/tmp" in mounts and not any(m.startswith(("/run/secrets", "/var/run/secrets")) for m in mounts)
+            command = container["command"][1]
+            assert ("/etc/exequatur/temporal-tls" in mounts) == (command != "migrate"), where
+            assert ("/etc/exequatur/secrets" in mounts) == (command != "search-attributes"), where
+            if command == "worker":
+                assert container["livenessProbe"]["httpGet"]["port"] == "health"
+                assert pod["terminationGracePeriodSeconds"] > 30 + 5  # drain + preStop
+            if command in ("worker", "api"):
+                assert container["lifecycle"]["preStop"]
 
 
 def _our_environment() -> Iterator[tuple[str, str, object]]:
@@ -76,16 +123,17 @@ def test_images_are_pinned_and_no_secret_is_inlined():
         images += [(name, image) for image in re.findall(r"image: (\S+)", text)]
         images += [(name, f"{k}:{v}") for k, v in re.findall(r"repository: (\S+)\s+tag: (\S+)", text)]
     dockerfile = (DEPLOY / "Dockerfile").read_text()
-    images += [("Dockerfile", image) for image in re.findall(r"^FROM (\S+)", dockerfile, re.M)]
+    stages = set(re.findall(r"^FROM \S+ AS (\S+)", dockerfile, re.M))
+    images += [("Dockerfile", image) for image in re.findall(r"^FROM (\S+)", dockerfile, re.M) if image not in stages]
     assert images
     for name, image in images:
         assert re.search(r":\d[\w.-]*$|@sha256:", image) and not image.endswith(":latest"), (name, image)
     for name, variable, value in _our_environment():
         if SECRET_NAMES.search(variable):
             # A secret is referenced (a secret file, a secretKeyRef) or named by its mounted path.
-            assert isinstance(value, dict) or str(value).startswith("/run/secrets/"), \
+            assert isinstance(value, dict) or str(value).startswith(("/run/secrets/", "/etc/exequatur/")), \
                 f"{name}: {variable} is inlined; reference a secret"
-    assert "USER exequatur" in dockerfile
+    assert "USER 10001:10001" in dockerfile
 
 
 def test_a_bad_setting_stops_startup_naming_the_variable(tmp_path):
@@ -226,6 +274,18 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
+def _wait_for(condition, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("not in time")
+
+
 def test_two_workers_share_the_load_and_a_sigterm_loses_nothing(tmp_path, temporal_address):
     Receiver.received = []
     receiver = HTTPServer(("127.0.0.1", 0), Receiver)
@@ -233,9 +293,16 @@ def test_two_workers_share_the_load_and_a_sigterm_loses_nothing(tmp_path, tempor
     stack = Stack(tmp_path, temporal_address, TOKENS, CONSULAR_WEBHOOK_URL=f"http://127.0.0.1:{receiver.server_port}/hook",
                   CONSULAR_WEBHOOK_SECRET="s3cret")
     try:
-        first, second = stack.start("worker-1", "worker"), stack.start("worker-2", "worker")
-        stack.start("api", "api")
+        health, metrics = free_port(), free_port()
+        first = stack.start("worker-1", "worker", CONSULAR_WORKER_HEALTH_ADDRESS=f"127.0.0.1:{health}")
+        second = stack.start("worker-2", "worker")
+        stack.start("api", "api", CONSULAR_API_METRICS_ADDRESS=f"127.0.0.1:{metrics}")
         stack.ready()
+        # The worker's health port for the orchestrator; the API's metrics on a port of their own.
+        _wait_for(lambda: httpx.get(f"http://127.0.0.1:{health}/readyz").status_code == 200)
+        assert httpx.get(f"http://127.0.0.1:{health}/healthz").json() == {"status": "ok"}
+        assert httpx.get(f"{stack.url}/metrics").status_code == 404
+        assert "exequatur_notices_parked" in httpx.get(f"http://127.0.0.1:{metrics}/metrics").text
         bel, lux = stack.client("t-bel"), stack.client("t-lux")
         _walk_post(bel, lux, ("BEL", "LUX"))
         heads = []

@@ -93,6 +93,11 @@ def _the_web_ui_decrypts_for_a_signed_in_auditor(tmp_path: Path, ports: dict, ba
     assert browser.post("/codec/decode", json=payload).status_code == 401
     assert browser.post("/codec/login", data={"token": "tok-wrong"}).status_code == 401
     assert browser.post("/codec/login", data={"token": auditor}).status_code == 200
+    session = browser.cookies["exequatur_codec"]  # a signed session: never the token itself
+    assert auditor not in session and session.startswith("v1.")
+    signed, signature = session.rsplit(".", 1)
+    forged = f"{signed}.{'1' if signature[0] == '0' else '0'}{signature[1:]}"
+    assert httpx.post(f"{base}/codec/decode", json=payload, cookies={"exequatur_codec": forged}).status_code == 401
     decoded = browser.post("/codec/decode", json=payload, headers={"Origin": ui})
     assert decoded.status_code == 200 and decoded.headers["access-control-allow-origin"] == ui
     plain = b"".join(base64.b64decode(p["data"]) for p in decoded.json()["payloads"])

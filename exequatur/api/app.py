@@ -57,7 +57,12 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
             await run_in_threadpool(migrate, settings.effective_database_url)
         if app.state.service.client is None:
             app.state.service.client = await Client.connect(**settings.client_options())
-        yield
+        apart = metrics.serve_apart(app) if settings.api_metrics_address else None
+        try:
+            yield
+        finally:
+            if apart is not None:
+                apart.shutdown()
 
     app = FastAPI(
         title="Exequatur",
@@ -67,6 +72,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         lifespan=lifespan,
         openapi_tags=openapi.lifecycle_tags({kind.name: kind.lifecycle for kind in KINDS.values()}),
     )
+    app.state.settings = settings
     app.state.service = Service(settings, client)
     app.state.tokens = load_tokens(settings.tokens_file) if settings.tokens_file else []
     problems.install(app)
@@ -79,7 +85,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         allow_headers=["Authorization", "Content-Type", "X-Namespace"],
     )
     codec_server.install(app, settings)
-    metrics.install(app, app.state.service.engine)  # GET /metrics for Prometheus
+    metrics.install(app, app.state.service.engine, settings.api_metrics_address)  # GET /metrics for Prometheus
     openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)

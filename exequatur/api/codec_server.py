@@ -2,12 +2,22 @@
 auditors and admins only.
 
 The UI calls /codec/decode from the browser and cannot send a bearer token of ours, so an
-auditor signs in once at /codec/login: the token goes into an HttpOnly cookie scoped to /codec,
-which the UI sends when its codec setting "Include cross-origin credentials" is on."""
+auditor signs in once at /codec/login and gets an HttpOnly cookie scoped to /codec, which the UI
+sends when its codec setting "Include cross-origin credentials" is on (the deployments set
+TEMPORAL_CODEC_INCLUDE_CREDENTIALS). The cookie holds no token: it names the principal and
+when the session ends, signed with a key every API replica derives from the codec keys; the
+signature covers the token's digest too, so removing the token from the tokens file ends the
+session at once."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import html
+import secrets
+import time
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import parse_qs
 
@@ -16,7 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
-from exequatur.api.auth import Principal, authenticate, principal_of
+from exequatur.api.auth import Principal, TokenEntry, authenticate, principal_of
 from exequatur.api.problems import Problem
 from exequatur.core.settings import Settings
 
@@ -31,11 +41,52 @@ Then, in the Web UI's codec settings, turn on <em>Include cross-origin credentia
 <p><button>Sign in for /codec</button></p></form><p>{message}</p>"""
 
 
+SESSION = timedelta(hours=8)
+
+
+def _session_key(settings: Settings) -> bytes:
+    """Shared by every replica (derived from CONSULAR_CODEC_KEYS, a secret they all hold); with
+    no codec keys, payloads are not encrypted and a key of this process will do."""
+    keys = settings.codec_keys.get_secret_value() if settings.codec_keys else None
+    if keys is None:
+        return _PROCESS_KEY
+    return hmac.new(keys.encode(), b"exequatur codec session v1", hashlib.sha256).digest()
+
+
+_PROCESS_KEY = secrets.token_bytes(32)
+
+
+def _signature(key: bytes, name: str, expires: int, digest: bytes) -> str:
+    return hmac.new(key, f"{name}|{expires}|".encode() + digest, hashlib.sha256).hexdigest()
+
+
+def session_cookie(settings: Settings, entry: TokenEntry, now: float | None = None) -> str:
+    expires = int((now or time.time()) + SESSION.total_seconds())
+    name = base64.urlsafe_b64encode(entry.principal.name.encode()).decode()
+    return f"v1.{name}.{expires}.{_signature(_session_key(settings), entry.principal.name, expires, entry.digest)}"
+
+
+def session_principal(settings: Settings, tokens: list[TokenEntry], cookie: str) -> Principal:
+    try:
+        version, encoded, expires_text, signature = cookie.split(".")
+        name, expires = base64.urlsafe_b64decode(encoded).decode(), int(expires_text)
+    except ValueError:
+        raise Problem(401, "The codec session is not valid: sign in again at /codec/login") from None
+    key = _session_key(settings)
+    for entry in tokens:
+        expected = _signature(key, entry.principal.name, expires, entry.digest)
+        if version == "v1" and entry.principal.name == name and hmac.compare_digest(expected, signature):
+            if expires < time.time():
+                raise Problem(401, "The codec session has ended: sign in again at /codec/login")
+            return entry.principal
+    raise Problem(401, "The codec session is not valid: sign in again at /codec/login")
+
+
 def reader(request: Request) -> Principal:
-    """A bearer token, or the codec cookie; only auditors and admins decode."""
+    """A bearer token, or the codec session cookie; only auditors and admins decode."""
     cookie = request.cookies.get(COOKIE)
     principal = (
-        principal_of(request.app.state.tokens, cookie)
+        session_principal(request.app.state.settings, request.app.state.tokens, cookie)
         if cookie and not request.headers.get("authorization")
         else authenticate(request)
     )
@@ -72,6 +123,15 @@ def install(app: FastAPI, settings: Settings) -> None:
             principal = _may_decode(principal_of(request.app.state.tokens, token))
         except Problem as problem:
             return HTMLResponse(LOGIN_PAGE.format(message=html.escape(problem.detail)), status_code=problem.status)
+        [entry] = [e for e in request.app.state.tokens if e.principal == principal][:1]
         page = HTMLResponse(LOGIN_PAGE.format(message=f"Signed in as {html.escape(principal.name)}."))
-        page.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/codec", max_age=8 * 3600)
+        page.set_cookie(
+            COOKIE,
+            session_cookie(settings, entry),
+            httponly=True,
+            secure=request.url.scheme == "https",
+            samesite="lax",
+            path="/codec",
+            max_age=int(SESSION.total_seconds()),
+        )
         return page

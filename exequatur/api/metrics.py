@@ -20,6 +20,7 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
     generate_latest,
+    start_http_server,
 )
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine
@@ -151,11 +152,24 @@ class MetricsMiddleware:
             self.metrics.observe(scope["method"], scope.get("route"), status, time.perf_counter() - started)
 
 
-def install(app: FastAPI, engine: Engine | None = None) -> None:
+def install(app: FastAPI, engine: Engine | None = None, address: str = "") -> None:
+    """Count every request; serve the figures at /metrics on the API's own port, or, with an
+    address (CONSULAR_API_METRICS_ADDRESS), on a port of their own that only the cluster's
+    Prometheus reaches, not the ministries calling the API."""
     metrics = Metrics(engine)
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if address:
+        app.state.metrics_address = address  # served from the lifespan (api/app.py): one server a process
+        return
 
     @app.get("/metrics", include_in_schema=False)
     async def scrape() -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def serve_apart(app: FastAPI) -> Any:
+    """Start the metrics port of `install(..., address)`; returns the server (shut down at exit)."""
+    host, port = app.state.metrics_address.rsplit(":", 1)
+    server, _thread = start_http_server(int(port), host, registry=app.state.metrics.registry)
+    return server

@@ -20,6 +20,7 @@ from exequatur.core.settings import Settings
 from exequatur.worker.runner import WORKFLOW_RUNNER
 from exequatur.workflows.lifecycles import WORKFLOWS as WORKFLOW_CLASSES
 
+log = structlog.get_logger("exequatur.worker")
 WORKFLOWS = list(WORKFLOW_CLASSES.values())
 ACTIVITIES = [record_act, record_acts, read_profile, deliver_notifications, related_records]
 
@@ -61,15 +62,23 @@ async def run_worker(client: Client, settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then drain: in-flight tasks finish within the grace period."""
     import signal
 
+    from exequatur.worker.health import WorkerHealth
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     # Leaving the block drains: no new tasks are polled, in-flight activities get the grace period.
-    async with serving(
-        client, settings.task_queue, graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds)
+    async with (
+        WorkerHealth().serving(settings.worker_health_address) as health,
+        serving(
+            client, settings.task_queue, graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds)
+        ),
     ):
+        health.polling = True
         await stop.wait()
+        health.draining = True
+        log.info("draining", grace_seconds=settings.worker_grace_seconds)
 
 
 @asynccontextmanager
