@@ -5,4 +5,4 @@ RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --
  && rm -rf /var/lib/apt/lists/*
 USER postgres
 ENV PGPORT=5432
-CMD ["sh", "-c", "/usr/lib/postgresql/15/bin/initdb -D /tmp/pgdata -U exequatur --auth=trust >/dev/null && exec /usr/lib/postgresql/15/bin/postgres -D /tmp/pgdata -p $PGPORT -c listen_addresses=127.0.0.1 -k /tmp -c fsync=off"]
+CMD ["sh", "-c", "/usr/lib/postgresql/15/bin/initdb -D /tmp/pgdata -U exequatur --auth=trust --encoding=UTF8 --no-locale >/dev/null && exec /usr/lib/postgresql/15/bin/postgres -D /tmp/pgdata -p $PGPORT -c listen_addresses=127.0.0.1 -k /tmp -c fsync=off"]
