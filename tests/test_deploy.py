@@ -369,3 +369,18 @@ async def test_histories_export_and_replay_before_a_rollout(tmp_path, temporal_a
     failed = subprocess.run([str(BIN / "exequatur"), "histories", "replay", str(out)],
                             env=env, capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1 and "FAILED" in failed.stderr
+
+
+def test_the_image_lock_is_current_and_staleness_is_caught(monkeypatch):
+    """deploy/requirements.lock is compiled by uv from pyproject.toml (`make lock`); the image
+    installs it with --require-hashes. A dependency changed without a new lock fails here."""
+    import runpy
+
+    lock = runpy.run_path(str(DEPLOY / "lock.py"))
+    assert lock["problems"]() == []
+    assert "--hash=sha256:" in (DEPLOY / "requirements.lock").read_text()
+    changed = [*lock["dependencies"](), "standardwebhooks==1.0.0"]
+    monkeypatch.setitem(lock["problems"].__globals__, "dependencies", lambda: changed)
+    found = lock["problems"]()
+    assert any("run `make lock`" in problem for problem in found)
+    assert any("standardwebhooks==1.0.0 is not pinned" in problem for problem in found)

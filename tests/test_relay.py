@@ -93,3 +93,46 @@ async def test_a_failed_delivery_holds_the_records_later_notices_in_order(engine
     assert _deliver_in_order(engine, "relay-w", queue.LEASE, later) is None
     assert [n["id"] for n in queries.delivered(engine, record_id)] == ids
     assert outbox(record_id).keys() == set(ids)
+
+
+async def test_parked_notices_are_read_by_auditors_and_sent_again_by_an_admin(http, settings):
+    """Dead letter through the API: GET /v1/notices/parked (auditor, admin; a State is refused:
+    operators' business), POST /v1/notices/{id}/retry (admin), and the relay then delivers it."""
+    import uuid
+
+    from exequatur.models.common import Notice
+    from exequatur.register import outbox as queue
+    from tests.helpers import Ministry
+    from tests.test_register import entry
+
+    engine = register_engine()
+    record_id = f"M-D{uuid.uuid4().hex[:8].upper()}"
+    notice_id = f"{record_id}-0001-foreign-ministry"
+    act = entry(1, "notify-arrival", "appointed", act_id=f"{record_id}-1").model_copy(update={"record_id": record_id})
+    act.document = {**act.document, "id": record_id}
+    act.notices = [Notice(id=notice_id, recipient="foreign-ministry", article="VCCR 24(1)(a)", record_id=record_id,
+                          act="notify-arrival", state="appointed", receiving_state="WSM", subject={})]
+    queries.record_act(engine, act)
+    # The session's relay may take it first: park it from whichever claim holds it.
+    with engine.begin() as conn:
+        from sqlalchemy import update
+
+        from exequatur.register.schema import notifications
+        conn.execute(update(notifications).where(notifications.c.id == notice_id).values(
+            claimed_by="test-relay", claimed_until=datetime(2999, 1, 1)))
+    assert queue.release(engine, "test-relay", [notice_id], datetime(2999, 1, 1), error="ConnectError()", max_attempts=1)
+
+    auditor, admin, fra = Ministry(http, "tok-audit"), Ministry(http, "tok-admin"), Ministry(http, "tok-fra")
+    parked = await auditor.get("/v1/notices/parked")
+    [row] = [p for p in parked if p["id"] == notice_id]
+    assert (row["attempts"], row["last_error"], row["recipient"]) == (1, "ConnectError()", "foreign-ministry")
+    refused = await fra.get("/v1/notices/parked", expect=403)
+    assert refused["status"] == 403
+    await auditor.post(f"/v1/notices/{notice_id}/retry", expect=403)
+    await admin.post("/v1/notices/M-NONE-0001-foreign-ministry/retry", expect=404)
+    assert (await admin.post(f"/v1/notices/{notice_id}/retry")) == {"retried": [notice_id]}
+    await wait_for(lambda delivered: notice_id in delivered, lambda: _delivered(record_id))
+
+
+async def _delivered(record_id: str) -> list[str]:
+    return [n["id"] for n in queries.delivered(register_engine(), record_id)]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, StringConstraints, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: `make run` keeps its files in var/ there
@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[2]  # the checkout: `make run` keeps its
 # on Kubernetes that folder is the service-account token's, so the manifests mount theirs
 # elsewhere and say where with CONSULAR_SECRETS_DIR (read from the environment only).
 SECRETS_DIR = Path("/run/secrets")
+
+# host:port a process listens on beside its main work (metrics, health); empty: not served.
+Address = Annotated[str, StringConstraints(pattern=r"^$|^[^\s:]+:\d{1,5}$")]
 
 # What each command reads, so that it demands only the files it uses (a migration Job mounts
 # no Temporal certificate; the search-attributes Job no register).
@@ -64,22 +67,19 @@ class Settings(BaseSettings):
         description="SIGTERM: in-flight activities get this long to finish",
     )
     api_grace_seconds: float = Field(30, alias="CONSULAR_API_GRACE_SECONDS", ge=0)
-    worker_metrics_address: str = Field(
+    worker_metrics_address: Address = Field(
         "127.0.0.1:9464",
         alias="CONSULAR_WORKER_METRICS_ADDRESS",
-        pattern=r"^$|^[^\s:]+:\d{1,5}$",
         description="host:port where `exequatur worker` serves the Temporal SDK's Prometheus metrics (empty: none)",
     )
-    worker_health_address: str = Field(
+    worker_health_address: Address = Field(
         "",
         alias="CONSULAR_WORKER_HEALTH_ADDRESS",
-        pattern=r"^$|^[^\s:]+:\d{1,5}$",
         description="host:port where `exequatur worker` answers /healthz and /readyz (empty: none)",
     )
-    api_metrics_address: str = Field(
+    api_metrics_address: Address = Field(
         "",
         alias="CONSULAR_API_METRICS_ADDRESS",
-        pattern=r"^$|^[^\s:]+:\d{1,5}$",
         description="host:port where `exequatur api` serves /metrics apart from the API (empty: on the API's port)",
     )
     migrate_at_start: bool = Field(

@@ -24,7 +24,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from tests.deploy.stack import Stack, build_images
+from tests.deploy.stack import IMAGE, Stack, build_images, run
 
 TOKENS = {"tok-fra": 'state = "FRA"', "tok-wsm": 'state = "WSM"', "tok-audit": 'role = "auditor"',
           "tok-admin": 'role = "admin"'}
@@ -109,6 +109,20 @@ def receiver():  # type: ignore[no-untyped-def]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
     server.shutdown()
+
+
+def test_the_production_image_runs_as_a_user_with_what_the_code_needs_and_nothing_for_tests():
+    build_images()
+    inside = run("docker", "run", "--rm", "--network", "none", IMAGE, "sh", "-c",
+                 "id -u; command -v temporal || echo no-temporal; ls /opt/exequatur/src; pip check; exequatur config",
+                 timeout=120).stdout
+    assert inside.startswith("10001\n") and "no-temporal" in inside, inside
+    assert "bench" not in inside and "tests" not in inside.split("No broken requirements")[0], inside
+    assert "No broken requirements found." in inside and "CONSULAR_MIGRATE_AT_START=False" in inside, inside
+    # A command demands only what it uses: the migration with no Temporal certificate mounted.
+    refused = run("docker", "run", "--rm", "--network", "none", "-e", "TEMPORAL_ADDRESS=temporal:7233", IMAGE,
+                  "exequatur", "worker", check=False, timeout=120)
+    assert refused.returncode == 2 and "CONSULAR_DATABASE_URL: not set" in refused.stderr, refused.stderr
 
 
 def test_the_stack_keeps_every_act_and_notice_once_through_a_crash_and_a_rolling_restart(tmp_path: Path, receiver):
