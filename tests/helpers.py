@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import date, timedelta
 from typing import Any
 
@@ -80,3 +81,23 @@ async def provisionally_admitted_head(fra: Ministry, wsm: Ministry, appointed_da
                   {"presented_on": days_ago(n - 1), "effective_date": days_ago(n - 1)})
     await wsm.act("members", member["id"], "admit-provisionally", {"effective_date": days_ago(n - 2)})
     return member["id"]  # type: ignore[no-any-return]
+
+
+# ---- the receiving end of the notices: what a ministry's webhook does (docs/webhooks.md) ----
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"exequatur-tests-webhook-secret-1").decode()
+WEBHOOK_SECRET_OLD = "whsec_" + base64.b64encode(b"exequatur-tests-webhook-secret-0").decode()
+
+
+def verified_notice(headers: Any, body: bytes, secret: str = WEBHOOK_SECRET) -> dict[str, Any]:
+    """Verify a delivery as a receiver would: the Standard Webhooks signature over id, timestamp
+    and body (the library's own check, timestamp tolerance included), then the body against the
+    JSON Schema the API serves at /v1/notices/schema. Raises on either."""
+    import jsonschema_rs
+    from standardwebhooks.webhooks import Webhook
+
+    from exequatur.models.notification import json_schema
+
+    document: dict[str, Any] = Webhook(secret).verify(body, {k: v for k, v in headers.items()})
+    jsonschema_rs.validator_for(json_schema()).validate(document)
+    assert document["notification_id"] == headers["webhook-id"] == document["id"]
+    return document

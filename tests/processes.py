@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from exequatur.workflows.search import dev_server_args
+from tests.helpers import WEBHOOK_SECRET, verified_notice
 
 BIN = Path(sys.executable).parent
 
@@ -97,7 +98,8 @@ class Stack:
                         CONSULAR_DATABASE_URL=f"sqlite:///{tmp / 'register.sqlite3'}",
                         CONSULAR_API_PORT=str(self.port), CONSULAR_TASK_QUEUE=f"stack-{tmp.name}",
                         CONSULAR_WORKER_GRACE_SECONDS="10", CONSULAR_LOG_FORMAT="json",
-                        CONSULAR_WORKER_METRICS_ADDRESS="")  # several workers at once: no port to share
+                        CONSULAR_WORKER_METRICS_ADDRESS="",  # several workers at once: no port to share
+                        CONSULAR_WEBHOOK_SECRET=WEBHOOK_SECRET)  # what Webhook below verifies
         self.env.update(extra)
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -181,6 +183,7 @@ class Webhook:
         self.seen: list[str] = []  # every id whose body arrived, answered or not
         self.acknowledged: list[str] = []  # ids answered 204 to a live sender
         self.bodies: dict[str, dict] = {}
+        self.invalid: list[str] = []  # deliveries whose signature or body failed the receiver's checks
         self.arrived = threading.Event()
         self.released = threading.Event()
         self.released.set()
@@ -191,7 +194,14 @@ class Webhook:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                notice_id = self.headers["Notification-Id"]
+                notice_id = self.headers["webhook-id"]
+                try:
+                    verified_notice(self.headers, body)  # signed, and as the served schema says
+                except Exception as exc:
+                    receiver.invalid.append(f"{notice_id}: {exc!r}")
+                    self.send_response(400)
+                    self.end_headers()
+                    return
                 with receiver.lock:
                     receiver.seen.append(notice_id)
                     receiver.bodies[notice_id] = json.loads(body)

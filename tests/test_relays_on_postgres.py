@@ -21,6 +21,7 @@ from exequatur.models.common import Notice
 from exequatur.register import queries
 from exequatur.register.db import engine_for, migrate
 from tests.conftest import POSTGRES, postgres_database
+from tests.helpers import WEBHOOK_SECRET, verified_notice
 from tests.test_register import entry
 
 pytestmark = pytest.mark.skipif(not POSTGRES, reason="needs PostgreSQL (CONSULAR_TEST_POSTGRES_URL)")
@@ -44,7 +45,8 @@ class FlakyReceiver(BaseHTTPRequestHandler):
     chance = random.Random(1963)
 
     def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
-        self.rfile.read(int(self.headers["Content-Length"]))
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        verified_notice(self.headers, body)  # a receiver's checks: signature and the served schema
         with self.lock:
             fail = self.chance.random() < 0.3
             pause = self.chance.random() / 50
@@ -55,7 +57,7 @@ class FlakyReceiver(BaseHTTPRequestHandler):
             self.send_response(503)
         else:
             with self.lock:
-                self.accepted.append(self.headers["Notification-Id"])
+                self.accepted.append(self.headers["webhook-id"])
             self.send_response(204)
         self.end_headers()
 
@@ -69,7 +71,8 @@ def _act(record_id: str, seq: int):  # type: ignore[no-untyped-def]
     act.document = {**act.document, "id": record_id}
     act.notices = [Notice(id=f"{record_id}-{seq:04d}-foreign-ministry", recipient="foreign-ministry",
                           article="VCCR 24(1)(a)", record_id=record_id, act="notify-arrival", state="appointed",
-                          receiving_state="WSM", subject={})]
+                          receiving_state="WSM",
+                          subject={"post_id": "P-1", "role": "head", "effective_date": "2026-01-01"})]
     return act
 
 
@@ -80,7 +83,8 @@ def test_three_relays_deliver_each_notice_once_and_each_records_in_order():
         migrate(url)
         engine = engine_for(url)
         env = {**os.environ, "CONSULAR_DATABASE_URL": url, "CONSULAR_NOTICE_MAX_ATTEMPTS": "1000",
-               "CONSULAR_WEBHOOK_URL": f"http://127.0.0.1:{receiver.server_port}/notices"}
+               "CONSULAR_WEBHOOK_URL": f"http://127.0.0.1:{receiver.server_port}/notices",
+               "CONSULAR_WEBHOOK_SECRET": WEBHOOK_SECRET}
         relays = [subprocess.Popen([sys.executable, "-c", RELAY], env=env) for _ in range(3)]
         try:
             records = [f"M-PG{n:03d}" for n in range(RECORDS)]

@@ -34,10 +34,10 @@ def test_a_command_demands_only_the_files_it_uses(tmp_path):
 def test_secrets_come_from_the_folder_the_settings_name(tmp_path):
     """Kubernetes mounts its service-account token under /run/secrets: the manifests mount the
     service's secrets elsewhere and name the folder (CONSULAR_SECRETS_DIR), one file a variable."""
-    (tmp_path / "CONSULAR_WEBHOOK_SECRET").write_text("whsec-from-a-file")
+    (tmp_path / "CONSULAR_WEBHOOK_SECRET").write_text("whsec_ZnJvbS1hLWZpbGU=")
     shown = _run("config", CONSULAR_SECRETS_DIR=str(tmp_path))
-    assert shown.returncode == 0 and "CONSULAR_WEBHOOK_SECRET=********" in shown.stdout
-    assert "whsec-from-a-file" not in shown.stdout
+    assert shown.returncode == 0 and "CONSULAR_WEBHOOK_SECRET=********" in shown.stdout, shown.stderr
+    assert "ZnJvbS1hLWZpbGU" not in shown.stdout
     assert "CONSULAR_WEBHOOK_SECRET=\n" in _run("config").stdout  # without the folder: not set
 
 
@@ -54,3 +54,14 @@ def test_against_a_cluster_the_service_refuses_state_that_would_stay_in_one_cont
     assert allowed.returncode == 0 and "CONSULAR_SINGLE_HOST=True" in allowed.stdout
     single = _run("migrate", CONSULAR_SINGLE_HOST="true", **cluster)
     assert single.returncode == 0, single.stderr
+
+
+def test_a_webhook_secret_is_standard_webhooks_and_required_beside_a_cluster(tmp_path):
+    malformed = _run("config", CONSULAR_WEBHOOK_SECRET="s3cret")
+    assert malformed.returncode == 2 and "CONSULAR_WEBHOOK_SECRET: each secret is whsec_" in malformed.stderr
+    rotating = _run("config", CONSULAR_WEBHOOK_SECRET="whsec_bmV3LXNlY3JldA==,whsec_b2xkLXNlY3JldA==")
+    assert rotating.returncode == 0 and "CONSULAR_WEBHOOK_SECRET=********" in rotating.stdout
+    unsigned = _run("worker", TEMPORAL_ADDRESS="temporal.example.org:7233", CONSULAR_VAR_DIR=str(tmp_path),
+                    CONSULAR_DATABASE_URL="postgresql://exequatur@db.example.org/register",
+                    CONSULAR_WEBHOOK_URL="https://notices.example.org/")
+    assert unsigned.returncode == 2 and "CONSULAR_WEBHOOK_SECRET: not set" in unsigned.stderr

@@ -5,16 +5,14 @@ The relay (worker/relay.py) delivers them; the activity serves workflows started
 from __future__ import annotations
 
 import contextvars
-import hashlib
-import hmac
 import json
 import os
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from temporalio import activity
@@ -36,29 +34,28 @@ def _write_outbox(notice_id: str, document: dict) -> None:
     os.replace(temporary, target)  # atomic: a reader never sees half a notice
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """`Notification-Signature`: HMAC-SHA256 over "<timestamp>.<body>" (docs/webhooks.md). The
-    timestamp is signed too, so a receiver can refuse an old notice replayed by a third party."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
-
-
 def _post_webhook(
     url: str,
     notice_id: str,
     document: dict,
-    secret: str | None,
+    signers: list[Any],
     renew: Callable[[], None] | None,
 ) -> None:
-    # The id travels as a header too, so a receiver can drop a repeat after a crash; with a
-    # secret, an HMAC-SHA256 of the timestamp and body proves the service sent it.
-    body = json.dumps(document, default=str, sort_keys=True).encode()
-    timestamp = str(int(time.time()))
-    headers = {"Notification-Id": notice_id, "Notification-Timestamp": timestamp, "Content-Type": "application/json"}
-    if secret:
-        headers["Notification-Signature"] = signature(secret, timestamp, body)
+    """POST under the Standard Webhooks specification (docs/webhooks.md): `webhook-id` is the
+    notice's id, the same on every attempt, so a receiver drops a repeat after a crash;
+    `webhook-timestamp` the Unix second of this attempt; `webhook-signature` one `v1,<base64>`
+    HMAC-SHA256 of "<id>.<timestamp>.<body>" per secret (two during a rotation)."""
+    body = json.dumps(document, default=str, sort_keys=True)
+    sent_at = datetime.now(UTC)
+    headers = {
+        "webhook-id": notice_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "content-type": "application/json",
+    }
+    if signers:
+        headers["webhook-signature"] = " ".join(signer.sign(notice_id, sent_at, body) for signer in signers)
     with _renewing(renew):
-        response = httpx.post(url, content=body, headers=headers, timeout=10)
+        response = httpx.post(url, content=body.encode(), headers=headers, timeout=10)
     response.raise_for_status()
 
 
@@ -94,8 +91,7 @@ def deliver(row: dict, renew: Callable[[], None] | None = None) -> str:
     settings = get_settings()
     document = {**row["document"], "notification_id": row["id"]}
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        _post_webhook(settings.webhook_url, row["id"], document, secret, renew)
+        _post_webhook(settings.webhook_url, row["id"], document, settings.webhook_signers(), renew)
         return "webhook"
     _write_outbox(row["id"], document)
     return "outbox"

@@ -15,7 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 from temporalio.client import Client
 
-from exequatur.api import codec_server, metrics, openapi, problems
+from exequatur.api import codec_server, limits, metrics, openapi, problems
 from exequatur.api.auth import load_tokens
 from exequatur.api.routes import (
     health,
@@ -85,8 +85,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         allow_headers=["Authorization", "Content-Type", "X-Namespace"],
     )
     codec_server.install(app, settings)
+    app.add_middleware(limits.BodyLimit, limit=settings.api_max_body_bytes)  # outermost: before any parsing
     metrics.install(app, app.state.service.engine, settings.api_metrics_address)  # GET /metrics for Prometheus
     openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    notices.install_webhooks(app)
     return app

@@ -7,8 +7,10 @@ import hmac
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from exequatur.api.problems import Problem
 from exequatur.models.common import Party
@@ -58,7 +60,19 @@ def authenticate(request: Request) -> Principal:
     return principal_of(request.app.state.tokens, token)
 
 
-async def caller(request: Request) -> Principal:
+# Declares the bearer scheme in the OpenAPI document (every route that needs a caller lists it,
+# and /docs has its Authorize button); the token itself is checked by `authenticate`, which
+# answers 401 as problem+json where HTTPBearer would answer its own 403.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="A token from CONSULAR_TOKENS_FILE: a State's, an auditor's or an admin's (docs/api.md)",
+)
+
+
+async def caller(
+    request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+) -> Principal:
     """`authenticate` as the routes' dependency: on the event loop, since FastAPI runs a plain
     function dependency in the thread pool, one more trip for every request."""
     return authenticate(request)

@@ -27,6 +27,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
 from exequatur.api.auth import Principal, TokenEntry, authenticate, principal_of
+from exequatur.api.limits import AttemptLimit
 from exequatur.api.problems import Problem
 from exequatur.core.settings import Settings
 
@@ -116,8 +117,15 @@ def install(app: FastAPI, settings: Settings) -> None:
     async def login_page() -> HTMLResponse:
         return HTMLResponse(LOGIN_PAGE.format(message=""))
 
+    sign_ins = AttemptLimit(settings.codec_logins_per_minute)
+
     @app.post("/codec/login", include_in_schema=False)
     async def login(request: Request) -> HTMLResponse:
+        # A token can be guessed here: a few attempts a minute per client address.
+        wait = sign_ins.wait_seconds(request.client.host if request.client else "unknown")
+        if wait:
+            message = f"Too many attempts: try again in {wait} s."
+            return HTMLResponse(LOGIN_PAGE.format(message=message), status_code=429, headers={"Retry-After": str(wait)})
         token = (parse_qs((await request.body()).decode()).get("token") or [""])[0].strip()
         try:
             principal = _may_decode(principal_of(request.app.state.tokens, token))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from html import escape
 from typing import Any
 
+from exequatur.api.spreadsheet import csv_text
 from exequatur.models.common import STATE_NAMES
 from exequatur.models.precedence import Entry
 
@@ -71,12 +70,7 @@ def _iso(day: date | None) -> str | None:
 
 
 def as_csv(entries: list[Entry]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
-    writer.writeheader()
-    for entry in entries:
-        writer.writerow(_row(entry))
-    return out.getvalue()
+    return csv_text(COLUMNS, ([_row(entry).get(column) for column in COLUMNS] for entry in entries))
 
 
 def _group(entry: Entry) -> str:

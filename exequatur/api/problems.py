@@ -17,8 +17,10 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Act not allowed now",
+    413: "Request body too large",
     415: "Unsupported media type",
     422: "Invalid input",
+    429: "Too many attempts",
     503: "Register unavailable",
 }
 

@@ -47,7 +47,10 @@ class Settings(BaseSettings):
     tokens_file: Path | None = Field(None, alias="CONSULAR_TOKENS_FILE")
     webhook_url: str | None = Field(None, alias="CONSULAR_WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(
-        None, alias="CONSULAR_WEBHOOK_SECRET", description="signs each notification (HMAC-SHA256)"
+        None,
+        alias="CONSULAR_WEBHOOK_SECRET",
+        description="`whsec_<base64>[,whsec_...]`: signs each notification (Standard Webhooks); "
+        "during a rotation, list the new secret and the old one: each delivery carries both signatures",
     )
     codec_keys: SecretStr | None = Field(
         None, alias="CONSULAR_CODEC_KEYS", description="`kid:base64key,...`: payloads to Temporal encrypted (AES-GCM)"
@@ -98,6 +101,15 @@ class Settings(BaseSettings):
         ge=1,
         description="deliveries of a notice before it is parked (dead letter) until `exequatur notices retry`",
     )
+    api_max_body_bytes: int = Field(
+        1_048_576,
+        alias="CONSULAR_API_MAX_BODY_BYTES",
+        ge=1024,
+        description="a request body larger than this is refused (413) before it is read",
+    )
+    codec_logins_per_minute: int = Field(
+        10, alias="CONSULAR_CODEC_LOGINS_PER_MINUTE", ge=1, description="codec sign-ins per client address (429 beyond)"
+    )
     api_host: str = Field("127.0.0.1", alias="CONSULAR_API_HOST")
     api_port: int = Field(8000, alias="CONSULAR_API_PORT", ge=1, le=65535)
     temporal_port: int = Field(7233, alias="CONSULAR_TEMPORAL_PORT", ge=1, le=65535)
@@ -108,6 +120,7 @@ class Settings(BaseSettings):
         if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
             raise ValueError("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together (mTLS client certificate)")
         self.codec_key_map()  # raises naming CONSULAR_CODEC_KEYS when malformed
+        self.webhook_signers()  # raises naming CONSULAR_WEBHOOK_SECRET when malformed
         url = self.effective_database_url
         if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("CONSULAR_DATABASE_URL: use sqlite:///... or postgresql://...")
@@ -137,6 +150,11 @@ class Settings(BaseSettings):
                     "CONSULAR_WEBHOOK_URL: not set, so notices would be written to files in this container "
                     "and counted delivered; name the receiver (or set CONSULAR_SINGLE_HOST=true)"
                 )
+            if "notices" in uses and self.webhook_url and not self.webhook_secret:
+                found.append(
+                    "CONSULAR_WEBHOOK_SECRET: not set, so the receiver could not tell the service's notices "
+                    "from anyone's; give it a whsec_ secret (docs/webhooks.md)"
+                )
         return found
 
     @property
@@ -159,6 +177,26 @@ class Settings(BaseSettings):
         if self.codec_cors_origins:
             return [origin.strip() for origin in self.codec_cors_origins.split(",") if origin.strip()]
         return [f"http://{host}:{self.temporal_ui_port}" for host in ("127.0.0.1", "localhost")]
+
+    def webhook_signers(self) -> list[Any]:
+        """One Standard Webhooks signer per secret (`standardwebhooks.Webhook`), newest first."""
+        from standardwebhooks.webhooks import Webhook
+
+        if not self.webhook_secret:
+            return []
+        signers = []
+        for secret in self.webhook_secret.get_secret_value().split(","):
+            secret = secret.strip()
+            try:
+                if not secret.startswith("whsec_"):
+                    raise ValueError
+                signers.append(Webhook(secret))
+            except Exception:  # the library's own errors: not base64, empty
+                raise ValueError(
+                    "CONSULAR_WEBHOOK_SECRET: each secret is whsec_ followed by base64 (Standard Webhooks), "
+                    "comma-separated during a rotation"
+                ) from None
+        return signers
 
     def codec_key_map(self) -> dict[str, bytes] | None:
         from exequatur.core.codec import parse_keys

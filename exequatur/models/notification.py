@@ -28,7 +28,7 @@ class Notification(BaseModel):
 
     notification_id: str = Field(
         description="stable id: the same notice always carries the same id (also the "
-        "`Notification-Id` header); drop a repeat, deliveries are at least once"
+        "`webhook-id` header); drop a repeat, deliveries are at least once"
     )
     id: str = Field(description="the same as notification_id")
     recipient: str = Field(

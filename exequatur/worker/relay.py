@@ -14,7 +14,7 @@ Not workflow code: it runs in the worker process beside the workflows, on the wa
 talks to them only by signal (imports flow: models, register, activities, workflows, then this).
 
 At least once: a relay that dies between delivering and recording lets another deliver again
-after the lease, with the same `Notification-Id` (docs/webhooks.md). The signal is safe to
+after the lease, with the same `webhook-id` (docs/webhooks.md). The signal is safe to
 repeat: the automatic act is performed only while the lifecycle allows it (once).
 """
 

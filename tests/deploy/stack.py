@@ -7,6 +7,7 @@ capabilities, secrets as files, environment, with only addresses changed."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import os
 import secrets
@@ -63,7 +64,7 @@ class Stack:
         secrets_folder.mkdir()
         files = {
             "CONSULAR_DATABASE_URL": self.register_url,
-            "CONSULAR_WEBHOOK_SECRET": "whsec-" + secrets.token_hex(16),
+            "CONSULAR_WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "CONSULAR_CODEC_KEYS": f"k1:{__import__('exequatur.core.codec', fromlist=['new_key']).new_key()}",
             "tokens.toml": "[tokens]\n" + "".join(f'"{k}" = {{ {v} }}\n' for k, v in tokens.items()),
             "temporal_db_password": "unused", "register_db_password": "unused",

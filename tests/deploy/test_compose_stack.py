@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import threading
 import time
 import uuid
@@ -24,6 +23,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import verified_notice
 from tests.deploy.stack import IMAGE, Stack, build_images, run
 
 TOKENS = {"tok-fra": 'state = "FRA"', "tok-wsm": 'state = "WSM"', "tok-audit": 'role = "auditor"',
@@ -32,15 +32,18 @@ LIFECYCLES = 30
 
 
 class Receiver(BaseHTTPRequestHandler):
-    """The ministry's webhook: keeps every delivery in arrival order, by its Notification-Id."""
+    """The ministry's webhook: verifies each delivery (Standard Webhooks signature, the served
+    schema) and keeps it in arrival order, by its webhook-id."""
 
     received: list[tuple[str, dict]] = []
     lock = threading.Lock()
+    secret = ""
 
     def do_POST(self) -> None:  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = verified_notice(self.headers, self.rfile.read(int(self.headers["Content-Length"])),
+                               self.secret)
         with self.lock:
-            self.received.append((self.headers["Notification-Id"], body))
+            self.received.append((self.headers["webhook-id"], body))
         self.send_response(204)
         self.end_headers()
 
@@ -128,6 +131,7 @@ def test_the_production_image_runs_as_a_user_with_what_the_code_needs_and_nothin
 def test_the_stack_keeps_every_act_and_notice_once_through_a_crash_and_a_rolling_restart(tmp_path: Path, receiver):
     build_images()
     stack = Stack(tmp_path, f"http://127.0.0.1:{receiver.server_port}/notices", TOKENS)
+    Receiver.secret = stack.secrets["CONSULAR_WEBHOOK_SECRET"]
     try:
         stack.up("temporal", "register-db")
         stack.wait_port(stack.ports["temporal"])

@@ -78,6 +78,7 @@ def test_worker_killed_during_the_art14_notification_each_notice_acknowledged_on
         assert len(expected) == 3  # appointment and instrument (Art. 24), district authorities (Art. 14)
         counts = webhook.counts()
         assert set(counts) == expected and set(counts.values()) == {1}, counts
+        assert webhook.invalid == []  # each verified (Standard Webhooks) and valid against the served schema
         # The held delivery arrived twice (the first sender died unanswered) and was acknowledged once.
         assert Counter(webhook.seen).most_common(1)[0][1] == 2
         assert acts_in_register(stack, member["id"]) == [
@@ -172,6 +173,7 @@ async def test_webhook_down_the_relay_retries_in_order_and_the_head_stays_open_u
             [(delivered_at,)] = db.execute("SELECT delivered_at FROM notifications WHERE record_id = ? AND "
                                            "recipient = 'district-authorities'", (member["id"],)).fetchall()
         assert webhook.acknowledged == queued  # in the order of the acts
+        assert webhook.invalid == []
         final = wait_until(lambda: ok(mar.get(f"/v1/members/{member['id']}"))["district_authorities_notified_at"],
                            30, what="district_authorities_notified_at (Art. 14)")
         # The act records the delivery time the register kept, and the lifecycle then closes.

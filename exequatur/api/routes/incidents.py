@@ -3,8 +3,6 @@ resolution 61/31 (paras. 10-13): reports, follow-ups, reminders, and the summary
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from html import escape
 from typing import Any
@@ -18,6 +16,7 @@ from exequatur.api.auth import can_read
 from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import derived_id
+from exequatur.api.spreadsheet import csv_text
 from exequatur.models.common import STATE_NAMES, Party
 from exequatur.models.incident import Incident, IncidentReport
 from exequatur.register import queries
@@ -134,15 +133,13 @@ async def incidents_summary(
     summary = {"from": from_.isoformat() if from_ else None, "to": to.isoformat() if to else None, "states": states}
     accept = request.headers.get("accept", "")
     if "text/csv" in accept:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["occurred_in", "id", "kind", "occurred_on", "state", "reports", "reminders"])
-        for s in states:
-            for i in s["incidents"]:
-                writer.writerow(
-                    [s["occurred_in"], i["id"], i["kind"], i["occurred_on"], i["state"], i["reports"], i["reminders"]]
-                )
-        return PlainTextResponse(out.getvalue(), media_type="text/csv")
+        lines = (
+            [s["occurred_in"], i["id"], i["kind"], i["occurred_on"], i["state"], i["reports"], i["reminders"]]
+            for s in states
+            for i in s["incidents"]
+        )
+        header = ["occurred_in", "id", "kind", "occurred_on", "state", "reports", "reminders"]
+        return PlainTextResponse(csv_text(header, lines), media_type="text/csv")
     if "text/html" in accept:
         return HTMLResponse(_summary_html(summary))
     return JSONResponse(summary)

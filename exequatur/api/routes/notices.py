@@ -5,12 +5,14 @@ admin reads them, an admin sends them again (`exequatur notices` does the same).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI, Header
 from pydantic import BaseModel
 
 from exequatur.api.dependencies import Caller, ServiceDep
 from exequatur.api.problems import Problem
+from exequatur.models.notification import Notification, json_schema
 from exequatur.register import outbox
 
 router = APIRouter()
@@ -45,3 +47,34 @@ async def retry_notice(principal: Caller, service: ServiceDep, notice_id: str) -
     if not retried:
         raise Problem(404, f"No parked notice {notice_id}")
     return {"retried": retried}
+
+
+@router.get("/v1/notices/schema", tags=["notices"])
+async def notice_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the body of every notice the service POSTs to
+    CONSULAR_WEBHOOK_URL; public, like this document: it is the receivers' contract."""
+    return json_schema()
+
+
+def install_webhooks(app: FastAPI) -> None:
+    """The notices in the OpenAPI document's `webhooks` (OpenAPI 3.1): what the service sends,
+    with the Standard Webhooks headers, so that a receiver can be generated from it too."""
+
+    @app.webhooks.post("notice", tags=["notices"])
+    def notice(
+        body: Notification,
+        webhook_id: Annotated[str, Header(alias="webhook-id", description="the notice's id, the same on a retry")],
+        webhook_timestamp: Annotated[
+            str, Header(alias="webhook-timestamp", description="Unix seconds when this attempt was sent")
+        ],
+        webhook_signature: Annotated[
+            str,
+            Header(
+                alias="webhook-signature",
+                description="`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, one per secret, space-separated",
+            ),
+        ],
+    ) -> None:
+        """A notice of an act to the authority the Convention names (VCCR 14, 24, 27), delivered at
+        least once, in order per record, signed under the Standard Webhooks specification
+        (docs/webhooks.md). Answer 2xx within 10 s; anything else is retried."""
