@@ -52,9 +52,10 @@ deploy-test: install
 histories: install
 	EXEQUATUR_EXPORT_HISTORIES=tests/histories $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_api_scenarios.py tests/test_timers.py tests/test_precedence.py tests/test_posts_to_the_end.py tests/test_convention_edges.py tests/test_households.py tests/test_incidents.py
 
-## Re-write docs/lifecycles.md from the declarations (tests/test_layout.py checks it is current)
+## Re-write docs/lifecycles.md and docs/articles.md from the declarations (tests check they are current)
 docs: install
 	$(BIN)/python -c "from exequatur.models.kinds import lifecycles_markdown; print(lifecycles_markdown(), end='')" > docs/lifecycles.md
+	$(BIN)/python docs/articles.py
 
 ## Performance figures as ratios in one run (QUICK=1 for the short version)
 bench: install

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
+from exequatur.models.articles import by_paragraph
 from exequatur.models.kinds import LIFECYCLES
 from exequatur.models.lifecycle import Lifecycle, mermaid
 
@@ -45,3 +47,29 @@ def describe_lifecycle(lifecycle: Lifecycle[Any]) -> dict[str, Any]:
         "deadlines": [{"field": t.field, "act": t.act, "article": t.article} for t in lifecycle.timers],
         "mermaid": mermaid(lifecycle),
     }
+
+
+class CitedBy(BaseModel):
+    lifecycle: str
+    act: str
+    rule: str | None = Field(None, description="the rule's name, when a rule of the act cites it")
+    kind: Literal["act", "rule", "notice"]
+
+
+class Paragraph(BaseModel):
+    paragraph: str = Field(examples=["VCCR 12(3)"])
+    cited_by: list[CitedBy]
+
+
+@router.get("/v1/articles", tags=["law"])
+async def articles() -> list[Paragraph]:
+    """Each article and paragraph the service executes, in the instrument's order, with the
+    acts, rules and notices of the lifecycle declarations that cite it (docs/articles.md adds
+    the tests that name each)."""
+    return [
+        Paragraph(
+            paragraph=paragraph,
+            cited_by=[CitedBy(lifecycle=c.lifecycle, act=c.act, rule=c.rule, kind=c.kind) for c in cited],
+        )
+        for paragraph, cited in by_paragraph().items()
+    ]
