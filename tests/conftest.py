@@ -84,6 +84,8 @@ TOKENS = {
     "tok-aze": 'state = "AZE"',
     "tok-bhs": 'state = "BHS"',  # the API's limits (test_limits.py): nobody else acts for them
     "tok-brb": 'state = "BRB"',
+    "tok-tto": 'state = "TTO"',  # the generated client's walk-through (test_generated_client.py)
+    "tok-jam": 'state = "JAM"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }

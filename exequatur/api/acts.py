@@ -62,7 +62,10 @@ def _act_route(router: APIRouter, kind: str, prefix: str, act: Act, via_post: bo
         await service.settle(post["id"], custody["id"])
         return await service.load_view(principal, "post", record_id)
 
-    endpoint.__annotations__["body"] = body_model | None
+    # The body's own model, not `| None`: the document then says "optional body of this model"
+    # ($ref, required: false) rather than "this model or null", which generated clients send as
+    # a JSON null or cannot send at all. An absent body is the act with every default.
+    endpoint.__annotations__["body"] = body_model
     router.post(
         f"{prefix}/acts/{act.name}",
         tags=[kind],
