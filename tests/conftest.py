@@ -86,6 +86,8 @@ TOKENS = {
     "tok-brb": 'state = "BRB"',
     "tok-tto": 'state = "TTO"',  # the generated client's walk-through (test_generated_client.py)
     "tok-jam": 'state = "JAM"',
+    "tok-pan": 'state = "PAN"',  # what-if of a severance (test_what_if.py): nobody else acts for them
+    "tok-cri": 'state = "CRI"',
     "tok-audit": 'role = "auditor"',
     "tok-admin": 'role = "admin"',
 }

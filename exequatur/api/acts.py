@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -42,12 +42,19 @@ def _act_route(router: APIRouter, kind: str, prefix: str, act: Act, via_post: bo
         record_id: str,
         body: Any = Body(None),
         idempotency_key: IdempotencyKey = None,
+        dry_run: bool = Query(
+            False,
+            description="What the act would do, recording nothing: its answer, notices and deadlines, "
+            "and the records it would reach (a severance's posts, their members and households)",
+        ),
     ) -> dict[str, Any]:
         try:
             parsed = body if isinstance(body, ActBody) else body_model.model_validate({})
         except ValidationError as exc:
             raise RequestValidationError(exc.errors(include_url=False)) from None
         if not via_post:
+            if dry_run:
+                return await service.what_if(principal, kind, record_id, act, parsed)
             return await service.act(principal, kind, record_id, act, parsed, idempotency_key)
         post = await service.load(principal, "post", record_id)
         custody = await service.custody_of(post)
@@ -58,6 +65,8 @@ def _act_route(router: APIRouter, kind: str, prefix: str, act: Act, via_post: bo
                 article="VCCR 27(1)(b)",
                 state=post["state"],
             )
+        if dry_run:
+            return await service.what_if(principal, "custody", custody["id"], act, parsed)
         await service.act(principal, "custody", custody["id"], act, parsed, idempotency_key)
         await service.settle(post["id"], custody["id"])
         return await service.load_view(principal, "post", record_id)

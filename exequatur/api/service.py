@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import structlog
@@ -21,6 +21,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateR
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from exequatur.api import what_if
 from exequatur.api.auth import Principal, can_read, parties_of
 from exequatur.api.problems import Problem
 from exequatur.core.settings import Settings
@@ -192,6 +193,37 @@ class Service:
             ) from None
         log.info("act accepted", workflow_id=workflow_id(kind, record_id), act=act.name, article=act.article)
         return await self.answer_after(principal, kind, record_id, listed, outcome)
+
+    async def what_if(self, principal: Principal, kind: str, record_id: str, act: Act, body: ActBody) -> dict[str, Any]:
+        """`?dry_run=true`: decided as `act` decides (the same refusals), then applied to copies
+        (api/what_if.py): the answer, notices, deadlines and the records it would reach. Nothing
+        is recorded, no workflow is started or told."""
+        lifecycle = KINDS[kind].lifecycle
+        record, facts, profile, _, _ = await self.db(_act_reads, principal, kind, record_id, bool(act.periods), None)
+        record = self.visible(principal, kind, record_id, record)
+        parties = parties_of(principal, record)
+        case = Case(lifecycle, lifecycle.record.model_validate({**record, **facts}))
+        refusal = case.decide(act.name, parties) or case.body_refusal(act.name, body)
+        if refusal is not None:
+            raise Problem(
+                refusal.status,
+                refusal.detail,
+                article=refusal.article,
+                state=refusal.state,
+                allowed_acts=case.allowed(parties) if refusal.status != 403 else None,
+            )
+        await self.check_references(kind, record, body)
+        periods = profile.periods() if profile else {}
+        outcome = await self.db(
+            what_if.rehearse, lifecycle, case, act, body, periods, datetime.now(UTC), principal.state
+        )
+        return {
+            "dry_run": True,
+            "act": act.name,
+            "article": act.article,
+            "answer": await self.view(principal, kind, outcome.pop("record")),
+            **outcome,
+        }
 
     async def answer_after(
         self, principal: Principal, kind: str, record_id: str, listed: list[dict[str, Any]], outcome: ActOutcome
