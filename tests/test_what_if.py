@@ -62,6 +62,11 @@ async def test_a_dry_run_of_a_severance_lists_every_effect_and_the_real_act_give
     # A refusal is the act's own: the wrong party, or an act not allowed now.
     refused = await pan.post(f"/v1/members/{records[0][1]}/acts/grant-exequatur?dry_run=true", {}, expect=403)
     assert refused["article"]
+    again = await cri.post(f"/v1/members/{records[0][1]}/acts/grant-exequatur?dry_run=true", {}, expect=409)
+    assert again["article"] and again["state"] == "admitted"
+    future = await pan.post(f"/v1/members/{records[0][1]}/acts/enter-duties?dry_run=true",
+                            {"effective_date": "2999-01-01"}, expect=422)
+    assert future["status"] == 422
 
     severed = await cri.act("relations", "CRI-PAN", "sever")
     assert severed["state"] == what_if["answer"]["state"]

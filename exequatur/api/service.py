@@ -28,7 +28,7 @@ from exequatur.core.settings import Settings
 from exequatur.models.common import ActBody, Party
 from exequatur.models.custody import CUSTODY
 from exequatur.models.kinds import KINDS
-from exequatur.models.lifecycle import Act, Case
+from exequatur.models.lifecycle import Act, Case, Refusal
 from exequatur.models.member import FUNCTIONS_ENDED
 from exequatur.models.messages import ActOutcome, ActRequest
 from exequatur.models.post import OfficerPrecedence
@@ -37,6 +37,7 @@ from exequatur.models.relations import MissionsBody, missions_are_of_the_pair
 from exequatur.register import queries
 from exequatur.register.db import engine_for
 from exequatur.workflows import client as acts_client
+from exequatur.workflows.checks import InvalidInput, check_act, refusal_details
 from exequatur.workflows.client import workflow_id
 
 log = structlog.get_logger("exequatur.api")
@@ -203,20 +204,24 @@ class Service:
         record = self.visible(principal, kind, record_id, record)
         parties = parties_of(principal, record)
         case = Case(lifecycle, lifecycle.record.model_validate({**record, **facts}))
-        refusal = case.decide(act.name, parties) or case.body_refusal(act.name, body)
-        if refusal is not None:
-            raise Problem(
-                refusal.status,
-                refusal.detail,
-                article=refusal.article,
-                state=refusal.state,
-                allowed_acts=case.allowed(parties) if refusal.status != 403 else None,
-            )
+        refusal = case.decide(act.name, parties)
+        if refusal is not None and refusal.status == 403:
+            raise Problem(403, refusal.detail, article=refusal.article)
         await self.check_references(kind, record, body)
         periods = profile.periods() if profile else {}
-        outcome = await self.db(
-            what_if.rehearse, lifecycle, case, act, body, periods, datetime.now(UTC), principal.state
-        )
+        sent = body.model_dump(mode="json", exclude_none=True, by_alias=True)
+        try:  # the workflow's own checks (check_act: state, rules, body, dates), then the act on copies
+            parsed = check_act(case, act, act.party, sent, True, datetime.now(UTC).date())
+            outcome = await self.db(
+                what_if.rehearse, lifecycle, case, act, parsed, periods, datetime.now(UTC), principal.state
+            )
+        except (Refusal, InvalidInput) as refused:
+            details = refusal_details(refused)
+            raise Problem(
+                details.pop("status"),
+                refused.message if isinstance(refused, InvalidInput) else refused.detail,
+                **details,
+            ) from None
         return {
             "dry_run": True,
             "act": act.name,
