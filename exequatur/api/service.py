@@ -216,7 +216,7 @@ class Service:
                 what_if.rehearse, lifecycle, case, act, parsed, periods, datetime.now(UTC), principal.state
             )
         except (Refusal, InvalidInput) as refused:
-            details = refusal_details(refused)
+            details = acts_client.as_caller_sees_it(refusal_details(refused))
             raise Problem(
                 details.pop("status"),
                 refused.message if isinstance(refused, InvalidInput) else refused.detail,
