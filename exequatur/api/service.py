@@ -132,15 +132,16 @@ class Service:
                 )
         return out
 
-    async def act(
-        self, principal: Principal, kind: str, record_id: str, act: Act, body: ActBody, key: str | None
-    ) -> dict[str, Any]:
+    async def before_act(
+        self, principal: Principal, kind: str, record_id: str, act: Act, update_id: str | None
+    ) -> BeforeAct:
+        """What an act (or its dry run) reads and decides first: one register trip for every read
+        (the record, its lifecycle's facts, a retry's first answer, the acts its answer lists;
+        each trip costs more than the read), 404 unless the caller may see the record, 403
+        unless the caller holds the act's party. Other refusals are returned for the caller."""
         lifecycle = KINDS[kind].lifecycle
-        update_id = derived_id(principal, f"{kind}/{record_id}/{act.name}", key)
-        # One register trip for every read before the update (the record, its lifecycle's facts,
-        # a retry's first answer, the acts its answer lists); each trip costs more than the read.
         record, facts, profile, prior, listed = await self.db(
-            _act_reads, principal, kind, record_id, bool(act.periods), update_id if key else None
+            _act_reads, principal, kind, record_id, bool(act.periods), update_id
         )
         record = self.visible(principal, kind, record_id, record)
         parties = parties_of(principal, record)
@@ -148,6 +149,15 @@ class Service:
         refusal = case.decide(act.name, parties)
         if refusal is not None and refusal.status == 403:
             raise Problem(403, refusal.detail, article=refusal.article)
+        return BeforeAct(record, facts, profile, prior, listed, parties, case, refusal)
+
+    async def act(
+        self, principal: Principal, kind: str, record_id: str, act: Act, body: ActBody, key: str | None
+    ) -> dict[str, Any]:
+        update_id = derived_id(principal, f"{kind}/{record_id}/{act.name}", key)
+        seen = await self.before_act(principal, kind, record_id, act, update_id if key else None)
+        record, facts, profile, prior, listed = seen.record, seen.facts, seen.profile, seen.prior, seen.listed
+        case, parties, refusal = seen.case, seen.parties, seen.refusal
         if prior:  # a retry: the first answer, nothing applied twice
             return await self.view(principal, kind, prior["document"])
         refusal = refusal or case.body_refusal(act.name, body)
@@ -200,13 +210,8 @@ class Service:
         (api/what_if.py): the answer, notices, deadlines and the records it would reach. Nothing
         is recorded, no workflow is started or told."""
         lifecycle = KINDS[kind].lifecycle
-        record, facts, profile, _, _ = await self.db(_act_reads, principal, kind, record_id, bool(act.periods), None)
-        record = self.visible(principal, kind, record_id, record)
-        parties = parties_of(principal, record)
-        case = Case(lifecycle, lifecycle.record.model_validate({**record, **facts}))
-        refusal = case.decide(act.name, parties)
-        if refusal is not None and refusal.status == 403:
-            raise Problem(403, refusal.detail, article=refusal.article)
+        seen = await self.before_act(principal, kind, record_id, act, None)
+        record, profile, case = seen.record, seen.profile, seen.case
         await self.check_references(kind, record, body)
         periods = profile.periods() if profile else {}
         sent = body.model_dump(mode="json", exclude_none=True, by_alias=True)
@@ -387,6 +392,18 @@ def _appointment_reads(engine: Any, principal: Principal, post_id: str, update_i
                 conn, "member", {"sending_state": post["sending_state"], "receiving_state": post["receiving_state"]}
             ),
         )
+
+
+@dataclass
+class BeforeAct:
+    record: dict[str, Any]
+    facts: dict[str, Any]
+    profile: Profile | None
+    prior: dict[str, Any] | None
+    listed: list[dict[str, Any]]
+    parties: set[Party]
+    case: Case
+    refusal: Refusal | None
 
 
 def _act_reads(
