@@ -58,9 +58,11 @@ async def test_every_act_of_every_lifecycle_is_documented_with_its_article(docum
                 assert act.article in operation["summary"] and act.article in operation["description"]
                 assert operation["x-act"] == act.name
                 body = operation["requestBody"]["content"]["application/json"]
-                # The act's own model, the body optional (not "model or null": generated clients send that)
+                # The act's own model (not "model or null": generated clients send that), required
+                # exactly when the model has a required field: an absent body is the act's defaults.
                 assert body["schema"]["$ref"].endswith(f"/{act.body.__name__}"), act.name
-                assert not operation["requestBody"].get("required"), act.name
+                needs_body = any(field.is_required() for field in act.body.model_fields.values())
+                assert bool(operation["requestBody"].get("required")) == needs_body, act.name
                 if act.name in EXAMPLES:
                     assert body["example"] == EXAMPLES[act.name]
                 statuses = {"401", "403", "404", "409", "422", "503"}
@@ -72,6 +74,32 @@ async def test_every_act_of_every_lifecycle_is_documented_with_its_article(docum
                 assert content["application/problem+json"]["schema"]["$ref"] == "#/components/schemas/Problem"
                 assert operation["responses"][status]["description"] == WHEN[int(status)]
     assert seen == sum(1 for lc in LIFECYCLES for a in lc.acts if not a.automatic)
+
+
+async def test_each_record_read_and_act_is_linked_from_the_operation_that_creates_it(document):
+    """OpenAPI links: from each creating operation's 201 to every operation on the created
+    record (its read, its acts, what is created under it), the id taken from the answer; and
+    every answer is declared by its model (the view of a record with its acts)."""
+    paths = document["paths"]
+    for kind in KINDS.values():
+        if not kind.creation_route:
+            continue
+        created = paths[kind.creation_route]["post"]["responses"]["201"]
+        assert created["content"]["application/json"]["schema"]["$ref"].endswith(f"/{kind.lifecycle.record.__name__}View")
+        linked = {link["operationId"] for link in created["links"].values()}
+        reachable = {op["operationId"] for path, ops in paths.items() if path.startswith(f"/v1/{kind.collection}/{{")
+                     for op in ops.values()}
+        assert linked == reachable and reachable, kind.name
+        for act in kind.lifecycle.acts:
+            if not act.automatic and not act.creates:
+                assert f"{kind.name}_{act.name.replace('-', '_')}" in linked, act.name
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            answer = next(r for status, r in operation["responses"].items() if status.startswith("2"))
+            assert answer["content"], (method, path)  # a declared body, not "any"
+            schema = next(iter(answer["content"].values())).get("schema", {})
+            assert schema not in ({}, {"type": "object"}, {"additionalProperties": True, "type": "object"}) or path in (
+                "/v1/notices/schema",), (method, path, schema)
 
 
 def test_every_example_is_a_valid_body_of_its_act():

@@ -1,7 +1,10 @@
-"""Schemathesis against the live OpenAPI document, every operation: no 5xx, every refusal is
-problem+json naming the field (422) or the article (409), and nothing is recorded by a refused
-request (tests/fuzz/schemathesis_hooks.py). Runs as the schemathesis CLI in a subprocess while
-the session's API serves from this event loop."""
+"""Schemathesis against the live OpenAPI document, every operation, with every check it has
+(`--checks all`: no 5xx, answers and statuses as documented, schema-valid input accepted and
+invalid input refused, credentials enforced, Allow on 405) and its stateful phase, which follows
+the document's links from each created record to its acts; beside those, every refusal is
+problem+json naming the field or the article, and nothing is recorded by a refused request
+(tests/fuzz/schemathesis_hooks.py). Runs as the schemathesis CLI in a subprocess while the
+session's API serves from this event loop."""
 
 from __future__ import annotations
 
@@ -34,16 +37,19 @@ async def test_every_operation_answers_without_5xx_and_refusals_are_problems(htt
            "EXEQUATUR_FUZZ_PRINCIPALS": json.dumps(["state:BRA", "state:URY"])}
     run = await asyncio.create_subprocess_exec(
         str(BIN / "schemathesis"), "run", f"{api_url}/openapi.json",
-        "--checks", os.environ.get("EXEQUATUR_FUZZ_CHECKS", "not_a_server_error,refusals_are_problems_that_record_nothing"),
-        "--max-examples", EXAMPLES, "--phases", os.environ.get("EXEQUATUR_FUZZ_PHASES", "examples,coverage,fuzzing"), "--workers", "1",
+        "--checks", os.environ.get("EXEQUATUR_FUZZ_CHECKS", "all,refusals_are_problems_that_record_nothing"),
+        "--max-examples", EXAMPLES, "--phases", os.environ.get("EXEQUATUR_FUZZ_PHASES", "examples,coverage,fuzzing,stateful"), "--workers", "1",
         "--seed", "20261125", "--generation-database", "none", "--request-timeout", "60",
         "--no-color", "--report", "junit", "--report-junit-path", str(tmp_path / "junit.xml"),
         env=env, cwd=str(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await asyncio.wait_for(run.communicate(), timeout=600)
     text = output.decode(errors="replace")
+    if os.environ.get("EXEQUATUR_FUZZ_OUTPUT"):  # the whole report, for a wide run by hand
+        Path(os.environ["EXEQUATUR_FUZZ_OUTPUT"]).write_text(text)
     assert run.returncode == 0, text[text.find("FAILURES"):][:8000] + "\n...\n" + text[-2000:]
-    # Every operation of the document was exercised, acts included.
+    # Every operation of the document was exercised, acts included, and the stateful phase ran.
     document = (await http.get("/openapi.json")).json()
     operations = sum(len(methods) for methods in document["paths"].values())
     junit = (tmp_path / "junit.xml").read_text()
-    assert junit.count("<testcase") == operations, (junit.count("<testcase"), operations)
+    assert junit.count("<testcase") == operations + 1, (junit.count("<testcase"), operations)
+    assert '<testcase name="Stateful tests"' in junit

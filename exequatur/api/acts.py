@@ -5,13 +5,14 @@ nothing here restates a rule. The third State's custody acts are asked for on th
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from exequatur.api import openapi
+from exequatur.api import openapi, views
 from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.models.common import ActBody
@@ -73,15 +74,23 @@ def _act_route(router: APIRouter, kind: str, prefix: str, act: Act, via_post: bo
 
     # The body's own model, not `| None`: the document then says "optional body of this model"
     # ($ref, required: false) rather than "this model or null", which generated clients send as
-    # a JSON null or cannot send at all. An absent body is the act with every default.
-    endpoint.__annotations__["body"] = body_model
+    # a JSON null or cannot send at all. An absent body is the act with every default; an act
+    # whose model has required fields requires its body, and the document says so.
+    required = any(field.is_required() for field in body_model.model_fields.values())
+    signature = inspect.signature(endpoint)
+    endpoint.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[
+            p.replace(annotation=body_model, default=Body(... if required else None)) if p.name == "body" else p
+            for p in signature.parameters.values()
+        ]
+    )
     router.post(
         f"{prefix}/acts/{act.name}",
         tags=[kind],
         name=f"{kind}:{act.name}",
         summary=f"{act.name} — {act.party.value}, {act.article}",
         description=openapi.act_description(kind, act, via_post),
-        responses=openapi.ACT_RESPONSES,
+        response_model=views.act_answer("post" if via_post else kind, kind),
         openapi_extra=openapi.act_openapi_extra(act),
         operation_id=f"{'post' if via_post else kind}_{act.name.replace('-', '_')}",
     )(endpoint)

@@ -6,9 +6,12 @@ from datetime import date
 from html import escape
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from exequatur.api.spreadsheet import csv_text
 from exequatur.models.common import STATE_NAMES
-from exequatur.models.precedence import Entry
+from exequatur.models.member import HeadClass
+from exequatur.models.precedence import Entry, Standing
 
 CLASS_TITLES = {
     "consul-general": "Consuls-General",
@@ -32,6 +35,36 @@ COLUMNS = [
     "standing",
     "diplomatic_acts",
 ]
+
+
+class ConsularListRow(BaseModel):
+    """One person on the list, with the facts Art. 16 orders by (the JSON `_row` writes)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    rank: int
+    member_id: str | None = Field(description="null for an acting head who is not a member of the post")
+    post_id: str
+    sending_state: str
+    seat: str
+    class_: HeadClass | None = Field(alias="class")
+    category: str | None
+    acting: bool
+    precedence_date: date | None = Field(description="heads: 16(1)-(2); acting heads: the date assumed (16(4))")
+    instrument_presented_on: date | None = Field(description="16(3)")
+    tie_break: str | None = Field(description="set where the profile's last resort decided")
+    full_name: str
+    standing: Standing
+    diplomatic_acts: bool = Field(description="consented under 17(1)")
+
+
+class ConsularList(BaseModel):
+    """The consular list of a receiving State on a date (VCCR 16)."""
+
+    receiving_state: str
+    as_of: date
+    dean: str | None = Field(description="by usage, the first head listed")
+    entries: list[ConsularListRow]
 
 
 def as_json(receiving_state: str, on: date, entries: list[Entry]) -> dict[str, Any]:

@@ -34,25 +34,41 @@ class Problem(BaseModel):
 
 
 WHEN = {
+    400: "The body could not be read as JSON. Nothing is recorded.",
     401: "No token, or an unknown one.",
     403: "The caller is not the party the Convention gives this act to (`article` names it).",
     404: "No such record, or it is not visible to the caller (no hint that it exists).",
     409: "The act is not allowed now: `article` cites the rule, `state` is the current state, "
-    "`allowed_acts` what the caller may do instead. Nothing is recorded.",
+    "`allowed_acts` what the caller may do instead; or the input conflicts with the record or the "
+    "day (a date before the record's last act or in the future, an id that is not of this record): "
+    "`errors` names the field. Nothing is recorded.",
+    413: "The body is larger than CONSULAR_API_MAX_BODY_BYTES. Nothing is read.",
     422: "Malformed input: `errors` names every bad field. Nothing is recorded.",
     503: "The register or Temporal is unavailable, or the act is not confirmed yet: retry after "
     "`Retry-After` seconds with the same `Idempotency-Key`; it is applied once.",
 }
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    return {
-        status: {"description": WHEN[status], "model": Problem, "content": {"application/problem+json": {}}}
-        for status in statuses
-    }
+def problems_of(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    """The problems an operation can answer, by its shape: who may call it, whether it names a
+    record, whether it acts, whether it takes a body or parameters. One place decides them for
+    every route, so no route can forget one (tests/test_schemathesis.py sends each)."""
+    statuses = []
+    secured = bool(operation.get("security"))
+    if secured:
+        statuses += [401, 403]
+    if secured and ("_id}" in path or "requestBody" in operation):  # a record named in the path or the body
+        statuses.append(404)
+    if method in ("post", "put") and secured:
+        statuses.append(409)
+    if "requestBody" in operation:
+        statuses += [400, 413]
+    if "requestBody" in operation or operation.get("parameters"):
+        statuses.append(422)
+    if secured:
+        statuses.append(503)
+    return statuses
 
-
-ACT_RESPONSES = problem_responses(401, 403, 404, 409, 422, 503)
 
 # A working body for each act that needs one (tests/test_openapi.py validates each against the
 # act's model and performs some against the API). Optional dates are left out: they default to
@@ -134,20 +150,53 @@ def _json(body: dict[str, Any]) -> str:
     return json.dumps(body, separators=(", ", ": "))
 
 
+def _link_created_records(schema: dict[str, Any]) -> None:
+    """OpenAPI links from each operation that creates a record (its 201) to every operation on
+    that record, the id taken from the answer: a generated client or a stateful fuzzer follows
+    them from a created post to its acts, its members and their households."""
+    paths = schema.get("paths", {})
+    for kind in KINDS.values():
+        created = paths.get(kind.creation_route or "", {}).get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        prefix = f"/v1/{kind.collection}/{{"
+        links = created.setdefault("links", {})
+        for path, operations in paths.items():
+            if not path.startswith(prefix):
+                continue
+            parameter = path[len(prefix) : path.index("}", len(prefix))]
+            for operation in operations.values():
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": {f"path.{parameter}": "$response.body#/id"},
+                }
+
+
 def install(app: Any) -> None:
-    """FastAPI files a response model under application/json; the API answers errors as
-    application/problem+json (api/problems.py), so the document says that."""
+    """Every operation's problems documented as `application/problem+json` (api/problems.py) in
+    place of FastAPI's default 422, read from its shape (`problems_of`)."""
     generate = app.openapi
 
     def document() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema  # type: ignore[no-any-return]
         schema: dict[str, Any] = generate()
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                for status, response in operation.get("responses", {}).items():
-                    content = response.get("content", {})
-                    if status.isdigit() and int(status) in WHEN and "application/problem+json" in content:
-                        moved = content.pop("application/json", None) or content["application/problem+json"]
-                        content["application/problem+json"] = moved
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(problem.pop("$defs", {}))
+        components["Problem"] = problem
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in problems_of(path, method, operation):
+                    responses[str(status)] = {
+                        "description": WHEN[status],
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    }
+        _link_created_records(schema)
+        app.openapi_schema = schema
         return schema
 
     app.openapi = document

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keyword
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -55,7 +56,27 @@ async def on_problem(request: Request, exc: Exception) -> JSONResponse:
 async def on_http(request: Request, exc: Exception) -> JSONResponse:
     """Routing's own answers (unknown path 404, wrong method 405 with Allow) as problems too."""
     assert isinstance(exc, HTTPException)
-    return problem_response(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _methods_of(request, headers.get("Allow", ""))
+    return problem_response(exc.status_code, str(exc.detail), headers=headers)
+
+
+def _methods_of(request: Request, default: str) -> str:
+    """Every method the path answers, as the OpenAPI document lists them: Starlette's 405 names
+    only the first route that matched the path, and /v1/posts has one route for GET and another
+    for POST. Paths the document does not list keep Starlette's answer."""
+    table = getattr(request.app.state, "methods_by_path", None)
+    if table is None:
+        table = request.app.state.methods_by_path = [
+            (
+                re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"),
+                sorted(m.upper() for m in ops),
+            )
+            for path, ops in request.app.openapi().get("paths", {}).items()
+        ]
+    methods = sorted({m for pattern, ms in table if pattern.match(request.url.path) for m in ms})
+    return ", ".join(methods) if methods else default
 
 
 def _field(part: object) -> str:

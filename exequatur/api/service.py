@@ -294,7 +294,7 @@ class Service:
             strangers = missions_are_of_the_pair(body, tuple(record["states"]))
             if strangers:  # as on establishment: a 422, not a silent drop
                 raise Problem(
-                    422,
+                    409,
                     "Invalid input: diplomatic_missions",
                     errors=[
                         {
@@ -309,7 +309,7 @@ class Service:
             strangers = [i for i in body.order if i not in members or members[i]["role"] not in ("head", "officer")]
             if strangers or len(set(body.order)) != len(body.order):
                 raise Problem(
-                    422,
+                    409,
                     "Invalid input: order",
                     errors=[
                         {
@@ -469,7 +469,7 @@ def not_before(body: ActBody, earliest: date | None, what: str) -> None:
     """A creating act cannot be dated before the record it depends on (docs/api.md "Dates")."""
     if body.effective_date and earliest and body.effective_date < earliest:
         raise Problem(
-            422,
+            409,
             "Invalid input: effective_date",
             errors=[
                 {

@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool
 
-from exequatur.models.common import ActBody, Party, Person
+from exequatur.models.common import ActBody, FieldRule, Party, Person, Ruled
 from exequatur.models.lifecycle import Act, Context, Lifecycle, Route, Rule, Timer
 from exequatur.models.member import Arrival, Departure, Member, Privileges
 
@@ -33,18 +33,21 @@ Kind = Literal["family", "private-staff"]
 Relationship = Literal["spouse", "child", "other"]
 
 
-class HouseholdRequest(ActBody):
+class HouseholdRequest(ActBody, Ruled):
     """`POST /v1/members/{member_id}/household` by the sending State (VCCR 24(1)(b)-(c))."""
 
     kind: Kind
     relationship: Relationship | None = Field(None, description="family only: spouse, child or other")
     person: Person
 
-    @model_validator(mode="after")
-    def _relationship(self) -> HouseholdRequest:
-        if self.kind == "private-staff" and self.relationship is not None:
-            raise ValueError("relationship: only a member of the family has one (VCCR 1(1)(i))")
-        return self
+    RULES = (
+        FieldRule(
+            {"kind": ("private-staff",)},
+            "relationship",
+            (None,),
+            "relationship: only a member of the family has one (VCCR 1(1)(i))",
+        ),
+    )
 
 
 class Household(BaseModel):
@@ -82,7 +85,7 @@ class MemberFunctionsEnded(ActBody):
     his own departure period ends at `window_ends` (none where his privileges had ended)."""
 
     ground: str
-    death: bool = False
+    death: StrictBool = False
     window_ends: datetime | None = None
 
 

@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
-from exequatur.models.common import ActBody, Notice, Party, StateCode
+from exequatur.models.common import ActBody, Day, Notice, Party, StateCode
 from exequatur.models.lifecycle import Act, Context, Lifecycle, Route, Rule, Timer, notice
 
 
@@ -36,12 +36,12 @@ class IncidentReport(ActBody):
     """`POST /v1/incidents` by any State (para. 10(a))."""
 
     occurred_in: StateCode
-    occurred_on: date
+    occurred_on: Day
     kind: IncidentKind
     post_id: str | None = None
     member_ids: list[str] = Field(default_factory=list, max_length=50)
     summary: str = Field(min_length=1, max_length=5000, description="personal data: encrypted on its way to Temporal")
-    circulate: bool = Field(
+    circulate: StrictBool = Field(
         True, description="circulated to all States unless the reporting State asks otherwise (11(b))"
     )
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, Field, GetJsonSchemaHandler, StrictBool, ValidationInfo, field_validator
+from pydantic.json_schema import JsonSchemaValue
 
-from exequatur.models.common import ActBody, Notice, Party, Person, StateCode
+from exequatur.models.common import GIVEN, ActBody, Day, FieldRule, Notice, Party, Person, Ruled, StateCode
 from exequatur.models.lifecycle import Act, Context, Lifecycle, Refusal, Route, Rule, Tell, Timer, notice
 from exequatur.models.post import Post
 from exequatur.models.profile import Profile
@@ -55,7 +56,7 @@ class Particulars(BaseModel):
     class_: HeadClass | None = Field(None, alias="class")
     person: Person
     instrument: Literal["commission", "notification"] | None = None
-    request_exequatur: bool = False
+    request_exequatur: StrictBool = False
     appointed_also_by: list[StateCode] = Field(
         default_factory=list, description="other States appointing the same person as consular officer (18)"
     )
@@ -119,19 +120,39 @@ class Member(Particulars):
         return self.role == "head" or self.request_exequatur
 
 
-class Appointment(ActBody, Particulars):
+class Appointment(ActBody, Particulars, Ruled):
     """`POST /v1/posts/{post_id}/members` by the sending State (VCCR 10, 11, 19)."""
 
-    @model_validator(mode="after")
-    def _particulars(self) -> Appointment:
-        if self.request_exequatur and self.role != "officer":
-            raise ValueError("request_exequatur: only for a consular officer other than the head (VCCR 19(3))")
-        if self.instrument is not None and self.role != "head" and not self.request_exequatur:
-            raise ValueError(
-                "instrument: a commission or notification is for a head of post (VCCR 11) "
-                "or an officer with an exequatur requested (19(3))"
-            )
-        return self
+    RULES = (
+        FieldRule(
+            {"role": ("head", "employee", "service")},
+            "request_exequatur",
+            (False,),
+            "request_exequatur: only for a consular officer other than the head (VCCR 19(3))",
+        ),
+        FieldRule(
+            {"role": ("officer", "employee", "service"), "request_exequatur": (False,)},
+            "instrument",
+            (None,),
+            "instrument: a commission or notification is for a head of post (VCCR 11) "
+            "or an officer with an exequatur requested (19(3))",
+        ),
+    )
+
+
+# VCCR 19(2) with 11(1) and 9(1): a consular officer is notified with his class; only consular
+# officers have one. Named on the field `class` (AppointmentRequest), stated in the schema.
+CLASS_RULES = (
+    FieldRule(
+        {"role": ("head", "officer")},
+        "class_",
+        GIVEN,
+        "a consular officer is notified with his class (VCCR 19(2), 11(1), 9(1))",
+    ),
+    FieldRule(
+        {"role": ("employee", "service")}, "class_", (None,), "only a consular officer has a class (VCCR 9(1), 1(1)(d))"
+    ),
+)
 
 
 class AppointmentRequest(Appointment):
@@ -142,16 +163,20 @@ class AppointmentRequest(Appointment):
 
     class_: HeadClass | None = Field(None, alias="class", validate_default=True)
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = super().__get_pydantic_json_schema__(core_schema, handler)
+        target = handler.resolve_ref_schema(schema)
+        target.setdefault("allOf", []).extend(rule.json_schema({"class_": "class"}) for rule in CLASS_RULES)
+        return schema
+
     @field_validator("class_", mode="after")
     @classmethod
     def _officers_have_a_class(cls, value: HeadClass | None, info: ValidationInfo) -> HeadClass | None:
-        """VCCR 19(2) with 11(1) and 9(1): a consular officer is notified with his class; only
-        consular officers have one."""
         role = info.data.get("role")
-        if role in ("head", "officer") and value is None:
-            raise ValueError("a consular officer is notified with his class (VCCR 19(2), 11(1), 9(1))")
-        if role in ("employee", "service") and value is not None:
-            raise ValueError("only a consular officer has a class (VCCR 9(1), 1(1)(d))")
+        for rule in CLASS_RULES:
+            if role in rule.when["role"] and (value is None if rule.must == GIVEN else value not in rule.must):
+                raise ValueError(rule.message)
         return value
 
 
@@ -234,17 +259,17 @@ def new_member(member_id: str, post: Post, profile: Profile, request: Appointmen
 
 
 class PresentInstrument(ActBody):
-    presented_on: date | None = Field(None, description="date presented to RS (11(2)); default: the act's date")
+    presented_on: Day | None = Field(None, description="date presented to RS (11(2)); default: the act's date")
 
 
 class Arrival(ActBody):
-    arrived_on: date | None = Field(None, description="date of entry into RS (24(1)(a), 53(1))")
-    prior_notice_on: date | None = Field(None, description="when prior notice of the arrival was given (24(2))")
+    arrived_on: Day | None = Field(None, description="date of entry into RS (24(1)(a), 53(1))")
+    prior_notice_on: Day | None = Field(None, description="when prior notice of the arrival was given (24(2))")
 
 
 class Departure(ActBody):
-    departed_on: date | None = Field(None, description="date of final departure from RS (53(3))")
-    prior_notice_on: date | None = Field(None, description="when prior notice of the departure was given (24(2))")
+    departed_on: Day | None = Field(None, description="date of final departure from RS (53(3))")
+    prior_notice_on: Day | None = Field(None, description="when prior notice of the departure was given (24(2))")
 
 
 class IgoRepresentation(ActBody):

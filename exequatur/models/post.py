@@ -7,9 +7,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool
 
-from exequatur.models.common import ActBody, Party, Person, StateCode, Strict
+from exequatur.models.common import GIVEN, ActBody, Day, FieldRule, OneGiven, Party, Person, Ruled, StateCode, Strict
 from exequatur.models.lifecycle import Act, Context, Lifecycle, Route, Rule, Start, Tell
 
 
@@ -114,24 +114,24 @@ class PostRequest(ActBody):
     parent_post_id: str | None = None
 
 
-class ChangeRequest(ActBody, PostChange):
+class ChangeRequest(ActBody, PostChange, Ruled):
     """`request-change`: any of seat, classification, district (VCCR 4(3))."""
 
-    @model_validator(mode="after")
-    def _something_changes(self) -> ChangeRequest:
-        if self.seat is None and self.classification is None and self.district is None:
-            raise ValueError("name at least one of seat, classification, district (VCCR 4(3))")
-        return self
+    RULES = (
+        OneGiven(
+            ("seat", "classification", "district"), "name at least one of seat, classification, district (VCCR 4(3))"
+        ),
+    )
 
 
 class Designation(ActBody):
     """`designate-acting-head` (VCCR 15(1)-(2))."""
 
     person: Person
-    from_: date = Field(alias="from", description="the date the acting head assumes functions")
+    from_: Day = Field(alias="from", description="the date the acting head assumes functions")
     notified_by: Notifier
-    is_diplomatic_agent: bool = False
-    is_consular_officer: bool = False
+    is_diplomatic_agent: StrictBool = False
+    is_consular_officer: StrictBool = False
 
 
 class OfficerPrecedence(ActBody):
@@ -149,18 +149,17 @@ class Closure(ActBody):
     kind: Literal["temporary", "permanent"]
 
 
-class Custodian(Strict):
+class Custodian(Ruled):
+    """Who takes custody of a closed post's premises, property and archives (VCCR 27(1))."""
+
     kind: Literal["diplomatic-mission", "consular-post", "third-state"]
     post_id: str | None = None
     state: StateCode | None = None
 
-    @model_validator(mode="after")
-    def _names_its_custodian(self) -> Custodian:
-        if self.kind == "consular-post" and not self.post_id:
-            raise ValueError("post_id: name the consular post that takes custody")
-        if self.kind == "third-state" and not self.state:
-            raise ValueError("state: name the third State")
-        return self
+    RULES = (
+        FieldRule({"kind": ("consular-post",)}, "post_id", GIVEN, "post_id: name the consular post that takes custody"),
+        FieldRule({"kind": ("third-state",)}, "state", GIVEN, "state: name the third State"),
+    )
 
 
 class CustodianProposal(ActBody):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from exequatur.models.common import Period, Strict
 
@@ -20,10 +20,10 @@ class Profile(Strict):
     incident_followup_period: Period = Field(
         timedelta(days=90), description="UNGA res. 61/31 para. 11(d): reminders of the reports due"
     )
-    notification_replaces_commission: bool = Field(False, description="VCCR 11(3)")
-    receives_honorary: bool = Field(True, description="VCCR 68")
-    third_state_nationals_need_consent: bool = Field(False, description="VCCR 22(3)")
-    acting_heads_need_consent: bool = Field(
+    notification_replaces_commission: StrictBool = Field(False, description="VCCR 11(3)")
+    receives_honorary: StrictBool = Field(True, description="VCCR 68")
+    third_state_nationals_need_consent: StrictBool = Field(False, description="VCCR 22(3)")
+    acting_heads_need_consent: StrictBool = Field(
         True,
         description="VCCR 15(2): admission of an acting head who is neither a diplomatic agent nor a "
         "consular officer of the sending State is conditional on consent",
@@ -37,7 +37,7 @@ class Profile(Strict):
         description='the Convention\'s articles ("43") or paragraphs ("41(1)") with force of law in the '
         "receiving State (Samoa Act s.14(1)); a status certificate rests only on these; null: all",
     )
-    employee_nationals_official_acts: bool = Field(
+    employee_nationals_official_acts: StrictBool = Field(
         False,
         description="consular employees of a career-headed post who are nationals or permanent residents of the "
         "receiving State have immunity for official acts (Samoa Act s.15; VCCR 71(2) leaves it to the receiving State)",

@@ -25,19 +25,21 @@ from exequatur.models.lifecycle import Act, Case, Context, Refusal
 
 
 class InvalidInput(Exception):
-    """An act's body that does not validate: each error names its field (`loc`)."""
+    """An act's body that does not validate: each error names its field (`loc`). 422 when the
+    body is malformed; 409 when it is well formed but conflicts with the record or the day (a
+    date before the record's last act or in the future), which no schema can know beforehand."""
 
-    def __init__(self, errors: list[dict[str, Any]], act: str | None = None) -> None:
+    def __init__(self, errors: list[dict[str, Any]], act: str | None = None, status: int = 422) -> None:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in errors)
         super().__init__(f"Invalid input: {fields}")
-        self.message, self.errors, self.act = str(self), errors, act
+        self.message, self.errors, self.act, self.status = str(self), errors, act, status
 
 
 def refusal_details(refusal: Refusal | InvalidInput) -> dict[str, Any]:
     """What a refusal says to the caller, in one shape for the API's problem+json and the import's
     report: status, article, state and allowed acts, or the bad fields; the act when it names one."""
     if isinstance(refusal, InvalidInput):
-        details: dict[str, Any] = {"status": 422, "errors": refusal.errors}
+        details: dict[str, Any] = {"status": refusal.status, "errors": refusal.errors}
     else:
         details = {
             "status": refusal.status,
@@ -82,7 +84,7 @@ def check_dates(body: ActBody, today: date, last: date | None) -> None:
                     }
                 )
     if errors:
-        raise InvalidInput(errors)
+        raise InvalidInput(errors, status=409)
 
 
 def with_facts(case: Case, facts: dict[str, Any]) -> Case:

@@ -3,19 +3,18 @@ staff notified on a member, read, their acts, and the status certificate of each
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query
 
-from exequatur.api import openapi
 from exequatur.api.acts import act_routes
 from exequatur.api.auth import parties_of
 from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import derived_id
+from exequatur.api.views import LISTS, VIEWS
 from exequatur.models.certificate import StatusCertificate, household_certificate
-from exequatur.models.common import Party
+from exequatur.models.common import Day, Party
 from exequatur.models.household import HouseholdRequest, new_household
 from exequatur.models.member import FUNCTIONS_ENDED, Member
 from exequatur.register import queries
@@ -28,7 +27,7 @@ router = APIRouter()
     "/v1/members/{member_id}/household",
     status_code=201,
     tags=["household"],
-    responses=openapi.problem_responses(401, 403, 404, 409, 422, 503),
+    response_model=VIEWS["household"],
 )
 async def notify_household(
     principal: Caller,
@@ -58,21 +57,21 @@ async def notify_household(
     )
 
 
-@router.get("/v1/members/{member_id}/household", tags=["household"])
+@router.get("/v1/members/{member_id}/household", tags=["household"], response_model=LISTS["household"])
 async def list_household(principal: Caller, service: ServiceDep, member_id: str) -> list[dict[str, Any]]:
     """The persons of a member's household, every one notified, as the register holds them."""
     await service.load(principal, "member", member_id)
     return await service.db(queries.list_records, "household", member_id=member_id)
 
 
-@router.get("/v1/household/{record_id}", tags=["household"])
+@router.get("/v1/household/{record_id}", tags=["household"], response_model=VIEWS["household"])
 async def get_household(principal: Caller, service: ServiceDep, record_id: str) -> dict[str, Any]:
     return await service.load_view(principal, "household", record_id)
 
 
 @router.get("/v1/household/{record_id}/status", tags=["household"])
 async def household_status(
-    principal: Caller, service: ServiceDep, record_id: str, on: date = Query(...)
+    principal: Caller, service: ServiceDep, record_id: str, on: Day = Query(...)
 ) -> StatusCertificate:
     """The status certificate of a person of a member's household (Samoa Act s.21): whether
     privileges applied on a date (VCCR 53(2)-(5)), how far and on which provisions (47(2), 48(2),

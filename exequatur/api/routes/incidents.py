@@ -9,15 +9,16 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from exequatur.api import openapi
 from exequatur.api.acts import act_routes
 from exequatur.api.auth import can_read
 from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import derived_id
 from exequatur.api.spreadsheet import csv_text
-from exequatur.models.common import STATE_NAMES, Party
+from exequatur.api.views import LISTS, VIEWS
+from exequatur.models.common import STATE_NAMES, Day, Party
 from exequatur.models.incident import Incident, IncidentReport
 from exequatur.register import queries
 
@@ -28,7 +29,7 @@ router = APIRouter()
     "/v1/incidents",
     status_code=201,
     tags=["incidents"],
-    responses=openapi.problem_responses(401, 403, 404, 409, 422, 503),
+    response_model=VIEWS["incident"],
 )
 async def report_incident(
     principal: Caller, service: ServiceDep, body: IncidentReport, idempotency_key: IdempotencyKey = None
@@ -39,7 +40,7 @@ async def report_incident(
         raise Problem(403, "Only a State reports a violation (UNGA res. 61/31 para. 10(a))", article="VCCR 31, 40, 59")
     if body.occurred_on > date.today():
         raise Problem(
-            422,
+            409,
             "Invalid input: occurred_on",
             errors=[{"field": "occurred_on", "msg": f"{body.occurred_on} is in the future", "type": "date_in_future"}],
         )
@@ -83,27 +84,55 @@ async def _visible(
     return [r for r in rows if can_read(principal, r) and _in_period(r, start, end)]
 
 
-@router.get("/v1/incidents", tags=["incidents"])
+@router.get("/v1/incidents", tags=["incidents"], response_model=LISTS["incident"])
 async def list_incidents(
     principal: Caller,
     service: ServiceDep,
     occurred_in: str | None = None,
-    from_: date | None = Query(None, alias="from"),
-    to: date | None = None,
+    from_: Day | None = Query(None, alias="from"),
+    to: Day | None = None,
 ) -> list[dict[str, Any]]:
     """The incidents the caller may read, by the State where they occurred and their date."""
     return await _visible(principal, service, occurred_in, from_, to)
 
 
+class SummarisedIncident(BaseModel):
+    id: str
+    kind: str
+    occurred_on: date
+    state: str
+    reports: int = Field(description="reports received: the first and each follow-up (paras. 10, 13)")
+    reminders: int
+
+
+class StateSummary(BaseModel):
+    occurred_in: str
+    reported: int
+    concluded: int
+    incidents: list[SummarisedIncident]
+
+
+class IncidentsSummary(BaseModel):
+    """The reports received in a period, by the State where the violation occurred (para. 13(b))."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date | None = Field(alias="from")
+    to: date | None
+    states: list[StateSummary]
+
+
 @router.get(
-    "/v1/incidents/summary", tags=["incidents"], responses={200: {"content": {"text/html": {}, "text/csv": {}}}}
+    "/v1/incidents/summary",
+    tags=["incidents"],
+    responses={200: {"model": IncidentsSummary, "content": {"text/html": {}, "text/csv": {}}}},
 )
 async def incidents_summary(
     request: Request,
     principal: Caller,
     service: ServiceDep,
-    from_: date | None = Query(None, alias="from"),
-    to: date | None = None,
+    from_: Day | None = Query(None, alias="from"),
+    to: Day | None = None,
 ) -> Any:
     """The reports received in a period, by the State where the violation occurred (para. 13(b)).
     `Accept: text/html` gives a printable page, `text/csv` a spreadsheet."""
@@ -169,7 +198,7 @@ def _summary_html(summary: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-@router.get("/v1/posts/{post_id}/incidents", tags=["incidents"])
+@router.get("/v1/posts/{post_id}/incidents", tags=["incidents"], response_model=LISTS["incident"])
 async def incidents_of_post(principal: Caller, service: ServiceDep, post_id: str) -> list[dict[str, Any]]:
     """The incidents that name the post, as far as the caller may read them."""
     await service.load(principal, "post", post_id)
@@ -177,7 +206,7 @@ async def incidents_of_post(principal: Caller, service: ServiceDep, post_id: str
     return [r for r in rows if can_read(principal, r)]
 
 
-@router.get("/v1/members/{member_id}/incidents", tags=["incidents"])
+@router.get("/v1/members/{member_id}/incidents", tags=["incidents"], response_model=LISTS["incident"])
 async def incidents_of_member(principal: Caller, service: ServiceDep, member_id: str) -> list[dict[str, Any]]:
     """The incidents that name the member, as far as the caller may read them."""
     member = await service.load(principal, "member", member_id)
@@ -185,7 +214,7 @@ async def incidents_of_member(principal: Caller, service: ServiceDep, member_id:
     return [r for r in rows if member_id in r["member_ids"] and can_read(principal, r)]
 
 
-@router.get("/v1/incidents/{record_id}", tags=["incidents"])
+@router.get("/v1/incidents/{record_id}", tags=["incidents"], response_model=VIEWS["incident"])
 async def get_incident(principal: Caller, service: ServiceDep, record_id: str) -> dict[str, Any]:
     return await service.load_view(principal, "incident", record_id)
 

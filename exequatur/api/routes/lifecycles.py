@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from exequatur.models.articles import by_paragraph
 from exequatur.models.kinds import LIFECYCLES
@@ -14,7 +14,44 @@ from exequatur.models.lifecycle import Lifecycle, mermaid
 router = APIRouter()
 
 
-@router.get("/v1/lifecycles", tags=["law"])
+class Condition(BaseModel):
+    name: str
+    article: str
+
+
+class Route(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: list[str] = Field(alias="from", description="the states the act may be performed in")
+    to: str | None = Field(description="the state it leaves the record in; null: it stays where it is")
+    conditions: list[Condition] = Field(description="the rules that must hold for this route")
+
+
+class ActDescription(BaseModel):
+    act: str
+    party: str
+    article: str
+    summary: str
+    automatic: bool = Field(description="performed by the service (a timer, a delivery, a fan-out)")
+    creates: bool = Field(description="creates the record")
+    routes: list[Route]
+
+
+class DeadlineDescription(BaseModel):
+    field: str
+    act: str
+    article: str
+
+
+class LifecycleDescription(BaseModel):
+    title: str
+    states: list[str]
+    acts: list[ActDescription]
+    deadlines: list[DeadlineDescription]
+    mermaid: str = Field(description="the state diagram in Mermaid")
+
+
+@router.get("/v1/lifecycles", tags=["law"], response_model=dict[str, LifecycleDescription])
 async def lifecycles() -> dict[str, Any]:
     """Every lifecycle's states and acts, with party and article, and its Mermaid diagram:
     the same declarations the workflows execute."""

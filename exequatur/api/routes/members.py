@@ -3,19 +3,18 @@ status certificate (Samoa Act s.21)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query
 
-from exequatur.api import openapi
 from exequatur.api.acts import act_routes
 from exequatur.api.auth import parties_of
 from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import _appointment_reads, derived_id, not_before
+from exequatur.api.views import LISTS, VIEWS
 from exequatur.models.certificate import StatusCertificate, certificate
-from exequatur.models.common import Party
+from exequatur.models.common import Day, Party
 from exequatur.models.member import AppointmentRequest, appointment_refusal, new_member
 from exequatur.models.post import Post
 from exequatur.models.profile import Profile
@@ -29,7 +28,7 @@ router = APIRouter()
     "/v1/posts/{post_id}/members",
     status_code=201,
     tags=["members"],
-    responses=openapi.problem_responses(401, 403, 404, 409, 422, 503),
+    response_model=VIEWS["member"],
 )
 async def appoint_member(
     principal: Caller,
@@ -67,21 +66,21 @@ async def appoint_member(
     )
 
 
-@router.get("/v1/posts/{post_id}/members", tags=["members"])
+@router.get("/v1/posts/{post_id}/members", tags=["members"], response_model=LISTS["member"])
 async def list_members(principal: Caller, service: ServiceDep, post_id: str) -> list[dict[str, Any]]:
     """The members of a post, every tenure, as the register holds them."""
     await service.load(principal, "post", post_id)
     return await service.db(queries.list_records, "member", post_id=post_id)
 
 
-@router.get("/v1/members/{record_id}", tags=["members"])
+@router.get("/v1/members/{record_id}", tags=["members"], response_model=VIEWS["member"])
 async def get_member(principal: Caller, service: ServiceDep, record_id: str) -> dict[str, Any]:
     return await service.load_view(principal, "member", record_id)
 
 
 @router.get("/v1/members/{record_id}/status", tags=["members"])
 async def status_certificate(
-    principal: Caller, service: ServiceDep, record_id: str, on: date = Query(...)
+    principal: Caller, service: ServiceDep, record_id: str, on: Day = Query(...)
 ) -> StatusCertificate:
     """The status certificate (Samoa Act s.21): whether privileges applied on a date, from
     which act and article they began and ended (VCCR 53), how far (`scope`: Arts. 43, 58, 71) and

@@ -8,12 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from exequatur.api import openapi
 from exequatur.api.acts import act_routes
 from exequatur.api.auth import can_read
 from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import derived_id, not_before
+from exequatur.api.views import LISTS, VIEWS
 from exequatur.models.common import Party
 from exequatur.models.post import CHILD_CLASSIFICATIONS, PARENT_CLASSIFICATIONS, Post, PostRequest
 from exequatur.models.relations import relations_id
@@ -23,7 +23,12 @@ from exequatur.workflows import client as acts_client
 router = APIRouter()
 
 
-@router.post("/v1/posts", status_code=201, tags=["posts"], responses=openapi.problem_responses(401, 403, 409, 422, 503))
+@router.post(
+    "/v1/posts",
+    status_code=201,
+    tags=["posts"],
+    response_model=VIEWS["post"],
+)
 async def request_post(
     principal: Caller, service: ServiceDep, body: PostRequest, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
@@ -33,7 +38,7 @@ async def request_post(
     ss, rs = principal.state, body.receiving_state
     if ss == rs:
         raise Problem(
-            422,
+            409,
             "Invalid input: receiving_state",
             errors=[{"field": "receiving_state", "msg": "a post is in another State", "type": "value_error"}],
         )
@@ -54,7 +59,7 @@ async def request_post(
         parent = await service.db(queries.get_record, body.parent_post_id, "post")
         if not parent or not can_read(principal, parent):
             raise Problem(
-                422,
+                409,
                 "Invalid input: parent_post_id",
                 errors=[{"field": "parent_post_id", "msg": "no such post", "type": "value_error"}],
             )
@@ -90,7 +95,7 @@ async def request_post(
     return await service.create(principal, "post", record.model_dump(mode="json"), body, Party.SS, update_id)
 
 
-@router.get("/v1/posts", tags=["posts"])
+@router.get("/v1/posts", tags=["posts"], response_model=LISTS["post"])
 async def list_posts(
     principal: Caller,
     service: ServiceDep,
@@ -105,12 +110,12 @@ async def list_posts(
     return [r for r in rows if can_read(principal, r)]
 
 
-@router.get("/v1/posts/{record_id}", tags=["posts"])
+@router.get("/v1/posts/{record_id}", tags=["posts"], response_model=VIEWS["post"])
 async def get_post(principal: Caller, service: ServiceDep, record_id: str) -> dict[str, Any]:
     return await service.load_view(principal, "post", record_id)
 
 
-@router.get("/v1/custody/{record_id}", tags=["posts"])
+@router.get("/v1/custody/{record_id}", tags=["posts"], response_model=VIEWS["custody"])
 async def get_custody(principal: Caller, service: ServiceDep, record_id: str) -> dict[str, Any]:
     """A third State's custody of a closed post (VCCR 27(1)(b)): its moves and reminders."""
     return await service.load_view(principal, "custody", record_id)

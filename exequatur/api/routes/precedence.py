@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
 from exequatur.api import consular_list
 from exequatur.api.dependencies import Caller, ServiceDep
-from exequatur.models.common import StateCode
+from exequatur.models.common import Day, StateCode
 from exequatur.register.precedence import consular_list_entries
 
 router = APIRouter()
@@ -19,10 +19,10 @@ router = APIRouter()
 @router.get(
     "/v1/precedence/{receiving_state}",
     tags=["precedence"],
-    responses={200: {"content": {"text/html": {}, "text/csv": {}}}},
+    responses={200: {"model": consular_list.ConsularList, "content": {"text/html": {}, "text/csv": {}}}},
 )
 async def precedence(
-    request: Request, principal: Caller, service: ServiceDep, receiving_state: StateCode, on: date | None = None
+    request: Request, principal: Caller, service: ServiceDep, receiving_state: StateCode, on: Day | None = None
 ) -> Any:
     """The consular list of a receiving State in order of precedence (VCCR 16), as it stood on
     `on` (default today), read from the register. `Accept: text/html` gives the printable list,

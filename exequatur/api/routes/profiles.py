@@ -16,7 +16,7 @@ from exequatur.register import queries
 router = APIRouter()
 
 
-@router.put("/v1/profiles/{state}", tags=["profiles"])
+@router.put("/v1/profiles/{state}", tags=["profiles"], response_model=Profile)
 async def put_profile(principal: Caller, service: ServiceDep, state: StateCode, profile: Profile) -> dict[str, Any]:
     """The receiving State's national law and usage (VCCR 10(2), 20, 22(3), 68); by that State or admin."""
     if principal.state != state and principal.role != "admin":
@@ -26,7 +26,7 @@ async def put_profile(principal: Caller, service: ServiceDep, state: StateCode, 
     return document
 
 
-@router.get("/v1/profiles/{state}", tags=["profiles"])
+@router.get("/v1/profiles/{state}", tags=["profiles"], response_model=Profile)
 async def get_profile(principal: Caller, service: ServiceDep, state: StateCode) -> dict[str, Any]:
     stored = await service.db(queries.get_profile, state)
     document = Profile.of(state, stored).model_dump(mode="json")

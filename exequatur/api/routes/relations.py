@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from exequatur.api import openapi
 from exequatur.api.acts import act_routes
 from exequatur.api.auth import can_read
 from exequatur.api.dependencies import Caller, IdempotencyKey, ServiceDep
 from exequatur.api.problems import Problem
 from exequatur.api.service import derived_id
+from exequatur.api.views import LISTS, VIEWS
 from exequatur.models.common import Party
 from exequatur.models.lifecycle import Case
 from exequatur.models.relations import RELATIONS, EstablishBody, Relations, missions_are_of_the_pair, relations_id
@@ -21,7 +21,10 @@ router = APIRouter()
 
 
 @router.post(
-    "/v1/relations", status_code=201, tags=["relations"], responses=openapi.problem_responses(401, 403, 409, 422, 503)
+    "/v1/relations",
+    status_code=201,
+    tags=["relations"],
+    response_model=VIEWS["relations"],
 )
 async def establish_relations(
     request: Request,
@@ -35,7 +38,7 @@ async def establish_relations(
         raise Problem(403, "Only a State establishes consular relations (VCCR 2(1))", article="VCCR 2(1)")
     if body.with_state == principal.state:
         raise Problem(
-            422,
+            409,
             "Invalid input: with_state",
             errors=[{"field": "with_state", "msg": "a State has no relations with itself", "type": "value_error"}],
         )
@@ -44,7 +47,7 @@ async def establish_relations(
     strangers = missions_are_of_the_pair(body, pair)
     if strangers:
         raise Problem(
-            422,
+            409,
             "Invalid input: diplomatic_missions",
             errors=[
                 {"field": "diplomatic_missions", "msg": f"{strangers} are not of this pair", "type": "value_error"}
@@ -72,7 +75,7 @@ async def establish_relations(
     return await service.create(principal, "relations", record, body, Party.EITHER, update_id, created=bool(existing))
 
 
-@router.get("/v1/relations", tags=["relations"])
+@router.get("/v1/relations", tags=["relations"], response_model=LISTS["relations"])
 async def list_relations(principal: Caller, service: ServiceDep) -> list[dict[str, Any]]:
     rows = await service.db(queries.list_records, "relations")
     return [r for r in rows if can_read(principal, r)]
