@@ -92,7 +92,7 @@ async def stack(scratch: Path, worker_options: dict[str, Any] | None = None,
     from temporalio.testing import WorkflowEnvironment
 
     from exequatur.api.app import create_app
-    from bench.baseline import BaselineWorkflow, FloorWorkflow, floor_write
+    from bench.baseline import BaselineWorkflow, FloorWorkflow, create_floor_table, floor_write
     from exequatur.core.logs import configure_logging
     from exequatur.register.db import migrate
     from exequatur.core.settings import get_settings
@@ -104,6 +104,7 @@ async def stack(scratch: Path, worker_options: dict[str, Any] | None = None,
     get_settings.cache_clear()
     settings = get_settings()
     migrate(settings.effective_database_url)
+    create_floor_table()
     port = free_port()
     quiet = _Quiet()  # the dev server prints a banner on the inherited stdout: keep the table readable
     with quiet:
@@ -120,7 +121,7 @@ async def stack(scratch: Path, worker_options: dict[str, Any] | None = None,
         options = dict(worker_options or {})
         ours = serving(env.client, settings.task_queue, **options)  # the worker and its notice relay
         # The same worker defaults and tuning: a ratio compares the code, not the polling. The
-        # floor's no-op register write runs on the same kind of activity threads as ours.
+        # floor's register write runs on the same kind of activity threads as ours.
         baseline = build_worker(env.client, f"{settings.task_queue}-baseline", **{
             **options, "workflows": [BaselineWorkflow, FloorWorkflow], "activities": [floor_write],
             "workflow_runner": baseline_runner()})

@@ -165,7 +165,7 @@ async def test_a_bad_body_names_its_field_and_records_nothing(engine) -> None:
         await handle.execute_update("consent", ActRequest(party=Party.RS, principal="WSM",
                                                           body={"effective_date": tomorrow}))
     kind, details = refusal(refused)
-    assert kind == "InvalidInput" and details["status"] == 422
+    assert kind == "InvalidInput" and details["status"] == 409  # well formed, ruled out by the day
     assert [(e["loc"], e["type"]) for e in details["errors"]] == [(["effective_date"], "date_in_future")]
     assert len(register.entries) == 1
 

@@ -97,7 +97,7 @@ async def test_acting_head_officers_missions_and_diplomatic_acts(http):
     # 2: Kenya closes its embassy in Tanzania; Kenya records it (its own entry), an auditor may not.
     wrong = await audit.act("relations", "KEN-TZA", "update-missions", {"diplomatic_missions": []}, expect=403)
     assert wrong["article"] == "VCCR 2"
-    stranger = await tza.act("relations", "KEN-TZA", "update-missions", {"diplomatic_missions": ["UGA"]}, expect=422)
+    stranger = await tza.act("relations", "KEN-TZA", "update-missions", {"diplomatic_missions": ["UGA"]}, expect=409)
     assert stranger["errors"][0]["field"] == "diplomatic_missions"  # a State outside the pair: named, not dropped
     relations = await ken.act("relations", "KEN-TZA", "update-missions", {"diplomatic_missions": []})
     assert relations["state"] == "established" and relations["diplomatic_missions"] == []

@@ -86,7 +86,7 @@ async def test_an_attack_is_reported_circulated_followed_up_and_concluded(http, 
 
 async def test_who_may_read_and_what_is_refused(http):
     """A report not circulated is read by its States only; a post the reporter cannot see is 404;
-    a date in the future or no summary is 422; nothing recorded."""
+    a date in the future is 409 (ruled out by the day), no summary 422; nothing recorded."""
     geo, arm, post, officer = await attacked_post(http)
     aze, nzl = Ministry(http, "tok-aze"), Ministry(http, "tok-nzl")
     quiet = await geo.post("/v1/incidents", {**REPORT, "occurred_in": "ARM", "occurred_on": days_ago(1),
@@ -97,7 +97,7 @@ async def test_who_may_read_and_what_is_refused(http):
     await arm.get(f"/v1/incidents/{quiet['id']}")
     await nzl.post("/v1/incidents", {**REPORT, "occurred_in": "ARM", "occurred_on": days_ago(1),
                                      "post_id": post["id"]}, expect=404)
-    future = await geo.post("/v1/incidents", {**REPORT, "occurred_in": "ARM", "occurred_on": days_ago(-1)}, expect=422)
+    future = await geo.post("/v1/incidents", {**REPORT, "occurred_in": "ARM", "occurred_on": days_ago(-1)}, expect=409)
     assert future["errors"][0]["field"] == "occurred_on"
     missing = await geo.post("/v1/incidents", {"kind": "threat", "occurred_in": "ARM", "occurred_on": days_ago(1)},
                              expect=422)
