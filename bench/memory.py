@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -76,6 +77,48 @@ async def measure(client: Client, target: str, kind: str, count: int, starter: A
         loaded = await _settled(process, client, task_queue)
         return {"idle_mb": idle / MB, "loaded_mb": loaded / MB, "per_workflow_kb": (loaded - idle) / count / 1024,
                 "seconds": time.perf_counter() - started}
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+async def measure_eviction(client: Client, target: str, cache: int, count: int, samples: int,
+                           starter: Any, act: Any) -> dict[str, float]:
+    """A worker process whose cache holds `cache` workflows (CONSULAR_WORKER_CACHED_WORKFLOWS), and
+    `count` open member workflows: its RSS once the cache is full and once all are open; then an
+    act on a workflow still cached (among the last started) against an act on one evicted long
+    ago, which the worker replays from its history before it can decide the act."""
+    task_queue = f"bench-eviction-{uuid.uuid4().hex[:6]}"
+    child = subprocess.Popen([sys.executable, "-m", "bench.memory", target, task_queue, "member", str(cache)],
+                             stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert child.stdout is not None
+        ready = await asyncio.to_thread(child.stdout.readline)
+        assert ready.strip() == b"ready", ready
+        process = psutil.Process(child.pid)
+        gate = asyncio.Semaphore(64)
+
+        async def one(i: int) -> str:
+            async with gate:
+                return str(await starter(task_queue, i))
+
+        started = time.perf_counter()
+        ids = list(await asyncio.gather(*(one(i) for i in range(cache))))
+        full = await _settled(process, client, task_queue, timeout=3600)
+        ids += await asyncio.gather(*(one(i) for i in range(cache, count)))
+        everyone = await _settled(process, client, task_queue, timeout=3600)
+        opened = time.perf_counter() - started
+        cached, evicted = [], []
+        recent, oldest = ids[-samples:], ids[:samples]
+        for warm, cold in zip(recent, oldest, strict=True):  # alternate: the same minute for both
+            cached.append(await act(warm))
+            evicted.append(await act(cold))
+        return {"full_mb": full / MB, "all_mb": everyone / MB, "cached_p50": statistics.median(cached),
+                "evicted_p50": statistics.median(evicted), "open_seconds": opened}
     finally:
         child.terminate()
         try:

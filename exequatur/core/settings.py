@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         ge=1,
         description="deliveries of a notice before it is parked (dead letter) until `exequatur notices retry`",
     )
+    worker_cached_workflows: int = Field(
+        1000,
+        alias="CONSULAR_WORKER_CACHED_WORKFLOWS",
+        ge=1,
+        description="open workflows the worker keeps in memory (about 90 KB each: bench/RESULTS.md item 7); "
+        "beyond, the least recently used is evicted and replayed from its history at its next act",
+    )
     api_max_body_bytes: int = Field(
         1_048_576,
         alias="CONSULAR_API_MAX_BODY_BYTES",

@@ -21,6 +21,10 @@ records = Table(
     Column("document", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Index("ix_records_receiving_state_role", "receiving_state", "role"),
+    # The lists an act reads, led by the kind (migration 0007; bench/RESULTS.md item 8).
+    Index("ix_records_kind_post_id", "kind", "post_id"),
+    Index("ix_records_kind_member_id", "kind", "member_id"),
+    Index("ix_records_kind_states", "kind", "receiving_state", "sending_state"),
 )
 
 # Every accepted act, once: `act_id` is the Temporal update id, so a retried write is a no-op.

@@ -72,7 +72,10 @@ async def run_worker(client: Client, settings: Settings) -> None:
     async with (
         WorkerHealth().serving(settings.worker_health_address) as health,
         serving(
-            client, settings.task_queue, graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds)
+            client,
+            settings.task_queue,
+            graceful_shutdown_timeout=timedelta(seconds=settings.worker_grace_seconds),
+            max_cached_workflows=settings.worker_cached_workflows,
         ),
     ):
         health.polling = True
