@@ -59,7 +59,7 @@ docs: install
 
 ## Performance figures as ratios in one run (QUICK=1 for the short version)
 bench: install
-	timeout 1200 $(BIN)/python -m bench $(if $(QUICK),--quick,)
+	timeout 5400 $(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 ## Re-take the Web UI screenshots of the README (docs/screenshots/) against a fresh `exequatur run`
 screenshots: install debian-tools
