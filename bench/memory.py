@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -54,16 +56,30 @@ async def _settled(process: psutil.Process, client: Client, task_queue: str, tim
     return last
 
 
-async def measure(client: Client, target: str, kind: str, count: int, starter: Any) -> dict[str, float]:
-    """Start a worker process of `kind`, then `count` workflows it keeps cached; its RSS growth."""
-    task_queue = f"bench-memory-{kind}-{uuid.uuid4().hex[:6]}"
-    child = subprocess.Popen([sys.executable, "-m", "bench.memory", target, task_queue, kind, str(count + 100)],
+@asynccontextmanager
+async def worker_process(target: str, task_queue: str, kind: str, cache: int) -> AsyncIterator[psutil.Process]:
+    """A worker of `kind` in its own process (`_worker` below), its cache of `cache` workflows,
+    ready to poll; stopped on leaving."""
+    child = subprocess.Popen([sys.executable, "-m", "bench.memory", target, task_queue, kind, str(cache)],
                              stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent)
     try:
         assert child.stdout is not None
         ready = await asyncio.to_thread(child.stdout.readline)
         assert ready.strip() == b"ready", ready
-        process = psutil.Process(child.pid)
+        yield psutil.Process(child.pid)
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+async def measure(client: Client, target: str, kind: str, count: int, starter: Any) -> dict[str, float]:
+    """Start a worker process of `kind`, then `count` workflows it keeps cached; its RSS growth."""
+    task_queue = f"bench-memory-{kind}-{uuid.uuid4().hex[:6]}"
+    async with worker_process(target, task_queue, kind, count + 100) as process:
         await asyncio.sleep(1.0)
         idle = process.memory_info().rss
         gate = asyncio.Semaphore(64)
@@ -77,13 +93,6 @@ async def measure(client: Client, target: str, kind: str, count: int, starter: A
         loaded = await _settled(process, client, task_queue)
         return {"idle_mb": idle / MB, "loaded_mb": loaded / MB, "per_workflow_kb": (loaded - idle) / count / 1024,
                 "seconds": time.perf_counter() - started}
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 async def measure_eviction(client: Client, target: str, cache: int, count: int, samples: int,
@@ -93,13 +102,7 @@ async def measure_eviction(client: Client, target: str, cache: int, count: int, 
     act on a workflow still cached (among the last started) against an act on one evicted long
     ago, which the worker replays from its history before it can decide the act."""
     task_queue = f"bench-eviction-{uuid.uuid4().hex[:6]}"
-    child = subprocess.Popen([sys.executable, "-m", "bench.memory", target, task_queue, "member", str(cache)],
-                             stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent)
-    try:
-        assert child.stdout is not None
-        ready = await asyncio.to_thread(child.stdout.readline)
-        assert ready.strip() == b"ready", ready
-        process = psutil.Process(child.pid)
+    async with worker_process(target, task_queue, "member", cache) as process:
         gate = asyncio.Semaphore(64)
 
         async def one(i: int) -> str:
@@ -119,13 +122,6 @@ async def measure_eviction(client: Client, target: str, cache: int, count: int, 
             evicted.append(await act(cold))
         return {"full_mb": full / MB, "all_mb": everyone / MB, "cached_p50": statistics.median(cached),
                 "evicted_p50": statistics.median(evicted), "open_seconds": opened}
-    finally:
-        child.terminate()
-        try:
-            child.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
 
 
 def register_size(database: Path, members: int) -> dict[str, float]:
