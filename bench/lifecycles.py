@@ -113,6 +113,14 @@ async def api_lifecycle(http: httpx.AsyncClient, posts: Posts, i: int, latencies
     return f"member-{member_id}"
 
 
+async def http_hop(http: httpx.AsyncClient, latencies: list[float], count: int) -> None:
+    """The HTTP hop alone: `GET /healthz` through the same client, server and middleware as an
+    act, with no register and no Temporal behind it (item 2's floor for the API)."""
+    for _ in range(count):
+        response = await _timed(latencies, http.get("/healthz"))
+        assert response.status_code == 200, response.text
+
+
 async def baseline_lifecycle(client: Client, task_queue: str, i: int, latencies: Latencies = None,
                              workflow: type[BaselineWorkflow] = BaselineWorkflow) -> str:
     """As many bare updates as a lifecycle has acts, the first with the start (or as many of

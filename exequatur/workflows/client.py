@@ -66,8 +66,11 @@ def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, 
         found["ss_represented"] = record["sending_state"] in relations.get("represented_by", {})
     if kind == "member" and "post_id" in record:
         # One head in functions at a post (VCCR 1(1)(c), 10(1)): another head admitted and serving.
-        heads = queries.list_records(engine, "member", post_id=record["post_id"], role=("head",))
-        found["other_head_in_functions"] = any(h["id"] != record["id"] and h["state"] in IN_FUNCTIONS for h in heads)
+        # Only the heads in functions are read: a post's past heads grow with the decades.
+        heads = queries.list_records(
+            engine, "member", post_id=record["post_id"], role=("head",), state=tuple(IN_FUNCTIONS)
+        )
+        found["other_head_in_functions"] = any(h["id"] != record["id"] for h in heads)
     if kind == "post":
         profile = Profile.of(record["receiving_state"], queries.get_profile(engine, record["receiving_state"]))
         found["acting_heads_need_consent"] = profile.acting_heads_need_consent

@@ -89,6 +89,8 @@ ENGINES: tuple[tuple[str, frozenset[str]], ...] = (
 )
 ENGINE = ENGINES[0][0]
 
+# The parties whose moves the Web UI's status lists, in its order.
+STATUS_PARTIES = (Party.SS, Party.RS, Party.TS, Party.OTHER)
 # What a validator rehearses past acts with, having no register to read the profile from.
 DEFAULT_PERIODS = Profile().periods()
 # An act waits for the register however long it is away: failing the update would fix its
@@ -262,7 +264,7 @@ class LifecycleWorkflow:
     async def _perform_past(self, request: PastActs) -> ActOutcome:
         steps = self._past_steps(request)
         periods = await self._periods(any(act.periods for act, _ in steps), request.profile)
-        before, created = self.record.model_copy(deep=True), self.created
+        before, created = self._snapshot(), self.created
         done: list[tuple[Act, ActEntry, Any]] = []
         try:
             for act, step in steps:
@@ -310,7 +312,7 @@ class LifecycleWorkflow:
         actor: str | None = None,
     ) -> ActOutcome:
         periods = await self._periods(bool(act.periods), profile)
-        before = self.record.model_copy(deep=True)
+        before = self._snapshot()
         try:
             entry = self._apply(
                 act,
@@ -396,9 +398,16 @@ class LifecycleWorkflow:
             notices=notices,
         )
 
-    def _undo(self, before: Any, exc: Exception, act: Act | None, party: Party) -> BaseException:
+    def _snapshot(self) -> dict[str, Any]:
+        """The record before an act, to put back if the act is refused: its document, as the
+        register keeps it. Dumping it is done by pydantic's core; a deep copy of the model walks
+        it in Python, through the sandbox's checks, for every act (bench/RESULTS.md)."""
+        document: dict[str, Any] = self.record.model_dump(mode="json", by_alias=True)
+        return document
+
+    def _undo(self, before: dict[str, Any], exc: Exception, act: Act | None, party: Party) -> BaseException:
         """Nothing half-applied: the record as before the act(s), and what to answer instead."""
-        self.case.record = before  # the act is not in the register
+        self.case.record = self.LIFECYCLE.record.model_validate(before)  # the act is not in the register
         if isinstance(exc, Refusal):
             return application_error(refuse(exc, self.case, party))
         if isinstance(exc, InvalidInput):  # a refusal of one of a record's past acts
@@ -658,13 +667,16 @@ class LifecycleWorkflow:
         """The Markdown the Web UI shows as current details: the state, whose move it is and
         the next deadline with its article. Ids and acts only, no names."""
         lines = [f"**{self.LIFECYCLE.title}** `{self.record.id}`", f"State: **{self.record.state}**"]
+        # The machine is asked once for every party's acts (each act's conditions checked once),
+        # then they are grouped by the party that performs them.
+        allowed = [self.LIFECYCLE.must_act(a) for a in self.case.allowed(STATUS_PARTIES)]
         moves = []
-        for party in (Party.SS, Party.RS, Party.TS, Party.OTHER):
-            acts = [a for a in self.case.allowed([party]) if self.LIFECYCLE.must_act(a).party is party]
+        for party in STATUS_PARTIES:
+            acts = [a.name for a in allowed if a.party is party]
             if acts:
                 shown = ", ".join(f"`{a}`" for a in acts[:4]) + (f" (+{len(acts) - 4})" if len(acts) > 4 else "")
                 moves.append(f"{PARTY_NAMES[party]}: {shown}")
-        either = [a for a in self.case.allowed([Party.SS]) if self.LIFECYCLE.must_act(a).party is Party.EITHER]
+        either = [a.name for a in allowed if a.party is Party.EITHER]
         if either:
             moves.append(f"either State: {', '.join(f'`{a}`' for a in either)}")
         idle = "nobody's (the lifecycle has ended)" if self.LIFECYCLE.final(self.record) else "nobody's for now"
