@@ -6,7 +6,9 @@ worker`, `exequatur api`, against the bench's dev server and register); member l
 through the API as a ministry sends them, a few at a time. Each process's CPU time (user +
 system, psutil) before and after, divided by the acts: milliseconds of CPU per act. The dev
 server's CPU per bare update (the baseline's lifecycles, run by the bench's own worker in the
-same minute) is the engine's own cost per update beside it.
+same minute) is the engine's own cost per update beside it, and its CPU per act of the fair floor
+(bench/baseline.py) is what the engine spends on the floor's lifecycle: ours against it says how
+much of item 1's gap is the engine's work for our lifecycle's events rather than our processes'.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import httpx
 import psutil
 
 from bench import lifecycles as lc
+from bench.baseline import BaselineWorkflow, FloorWorkflow
 from bench.stack import BIN, Stack, free_port
 
 
@@ -93,10 +96,14 @@ async def measure(stack: Stack, lifecycles: int, concurrency: int) -> dict[str, 
             after = {name: _cpu(p) for name, p in processes.items()}
         acts = lifecycles * lc.ACTS_PER_LIFECYCLE
         per_act = {name: (after[name] - before[name]) * 1000 / acts for name in processes}
-        # The engine alone: the dev server's CPU per bare update, the bench's baseline worker in this process.
-        engine_before = _cpu(processes["dev server"])
-        await lc.many(lambda i: lc.baseline_lifecycle(stack.client, stack.baseline_queue, i), lifecycles, concurrency)
-        per_act["dev server, bare updates"] = (_cpu(processes["dev server"]) - engine_before) * 1000 / acts
+        # The engine alone: the dev server's CPU per bare update, and per act of the fair floor (an
+        # update awaiting one local activity that writes the register), the bench's baseline worker
+        # in this process: what the engine spends on a lifecycle of the same number of acts.
+        for name, workflow in (("bare updates", BaselineWorkflow), ("fair floor", FloorWorkflow)):
+            engine_before = _cpu(processes["dev server"])
+            await lc.many(lambda i, kind=workflow: lc.baseline_lifecycle(stack.client, stack.baseline_queue, i,
+                                                                         workflow=kind), lifecycles, concurrency)
+            per_act[f"dev server, {name}"] = (_cpu(processes["dev server"]) - engine_before) * 1000 / acts
         return {"per_act_ms": per_act, "acts": acts, "seconds": seconds}
     finally:
         for process in started.values():
