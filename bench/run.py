@@ -301,6 +301,8 @@ METHOD = """How each figure is made (bench/run.py; issue 23 for items 1-4 and 6-
 - 1, 2, 4: against the fair floor (bench/baseline.py): bare updates, each awaiting one local activity that
   inserts one row into the same register database through the same engine and driver and commits, the least
   any act costs that is written before it answers. Bare updates without the write are the engine alone.
+- 2: also the HTTP hop alone (GET /healthz through the same client, server and middleware), so that what the
+  API adds to an act can be told from what HTTP costs.
 - 3: history events are reported, not a target: no change trades readability for events.
 - 6: the import of a file against one a tenth its size (linear: 10), then the large file again, as an
   interrupted import is resumed: rows already recorded are found unchanged and nothing is sent twice.
@@ -312,7 +314,8 @@ METHOD = """How each figure is made (bench/run.py; issue 23 for items 1-4 and 6-
   bulk, rows as the register's own), on SQLite and PostgreSQL: an act's register trip (the API's reads, the
   activity's write, the answer's reads) and the consular list. The plans below show each read by an index.
 - 9: the worker and the API each in its own process, as deployed; CPU time (user + system) per act through
-  the API, and the dev server's per act and per bare update.
+  the API, and the dev server's per act, per bare update and per act of the fair floor (the engine's work for
+  our lifecycle's events against its work for the floor's).
 
 """
 
