@@ -98,9 +98,10 @@ async def measure(client: Client, target: str, kind: str, count: int, starter: A
 async def measure_eviction(client: Client, target: str, cache: int, count: int, samples: int,
                            starter: Any, act: Any) -> dict[str, float]:
     """A worker process whose cache holds `cache` workflows (CONSULAR_WORKER_CACHED_WORKFLOWS), and
-    `count` open member workflows: its RSS once the cache is full and once all are open; then an
-    act on a workflow still cached (among the last started) against an act on one evicted long
-    ago, which the worker replays from its history before it can decide the act."""
+    `count` open member workflows: its RSS once the cache is full, once it has turned over once
+    (twice its size opened: the first evictions' churn sets the allocator's high-water mark) and
+    once all are open; then an act on a workflow still cached (among the last started) against an
+    act on one evicted long ago, which the worker replays from its history before it can decide it."""
     task_queue = f"bench-eviction-{uuid.uuid4().hex[:6]}"
     async with worker_process(target, task_queue, "member", cache) as process:
         gate = asyncio.Semaphore(64)
@@ -112,7 +113,10 @@ async def measure_eviction(client: Client, target: str, cache: int, count: int, 
         started = time.perf_counter()
         ids = list(await asyncio.gather(*(one(i) for i in range(cache))))
         full = await _settled(process, client, task_queue, timeout=3600)
-        ids += await asyncio.gather(*(one(i) for i in range(cache, count)))
+        turned_over = min(2 * cache, count)
+        ids += await asyncio.gather(*(one(i) for i in range(cache, turned_over)))
+        turned = await _settled(process, client, task_queue, timeout=3600)
+        ids += await asyncio.gather(*(one(i) for i in range(turned_over, count)))
         everyone = await _settled(process, client, task_queue, timeout=3600)
         opened = time.perf_counter() - started
         cached, evicted = [], []
@@ -120,7 +124,8 @@ async def measure_eviction(client: Client, target: str, cache: int, count: int, 
         for warm, cold in zip(recent, oldest, strict=True):  # alternate: the same minute for both
             cached.append(await act(warm))
             evicted.append(await act(cold))
-        return {"full_mb": full / MB, "all_mb": everyone / MB, "cached_p50": statistics.median(cached),
+        return {"full_mb": full / MB, "turned_mb": turned / MB, "turned_over": turned_over, "all_mb": everyone / MB,
+                "cached_p50": statistics.median(cached),
                 "evicted_p50": statistics.median(evicted), "open_seconds": opened}
 
 

