@@ -102,6 +102,11 @@ async def test_who_may_read_and_what_is_refused(http):
     missing = await geo.post("/v1/incidents", {"kind": "threat", "occurred_in": "ARM", "occurred_on": days_ago(1)},
                              expect=422)
     assert [e["field"] for e in missing["errors"]] == ["summary"]
+    # An empty post id names no post (para. 10(a) reports name the post concerned, if any): 422, not a record.
+    unnamed = await geo.post("/v1/incidents", {**REPORT, "occurred_in": "ARM", "occurred_on": days_ago(1),
+                                               "post_id": ""}, expect=422)
+    assert [e["field"] for e in unnamed["errors"]] == ["post_id"]
+    assert all(i["post_id"] != "" for i in await geo.get("/v1/incidents"))
     assert quiet["id"] in [i["id"] for i in await geo.get("/v1/incidents", occurred_in="ARM")]
 
 

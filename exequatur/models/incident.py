@@ -38,7 +38,9 @@ class IncidentReport(ActBody):
     occurred_in: StateCode
     occurred_on: Day
     kind: IncidentKind
-    post_id: str | None = None
+    # Absent when no post is concerned; never empty: an empty id named no post, passed the check that
+    # a named post exists and is visible, and was kept as the incident's post.
+    post_id: str | None = Field(None, min_length=1)
     member_ids: list[str] = Field(default_factory=list, max_length=50)
     summary: str = Field(min_length=1, max_length=5000, description="personal data: encrypted on its way to Temporal")
     circulate: StrictBool = Field(
