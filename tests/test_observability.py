@@ -141,6 +141,13 @@ async def test_operators_and_integrators_see_the_service(stack, env):  # type: i
     assert moved(before, after, requests, method="POST", route=route, status="200") == 1
     assert moved(before, after, "exequatur_http_request_duration_seconds_count", method="POST", route=route) == 2
     assert moved(before, after, requests, method="GET", route="/metrics", status="200") == 1
+    # Where the member's acts spent their time: the register's reads before each (the appointment,
+    # the two refused before any update, the five accepted), and the workflow's update of the six
+    # that reached it; refusals the API makes itself never wait on the workflow.
+    phases = "exequatur_act_phase_duration_seconds_count"
+    assert moved(before, after, phases, kind="member", phase="register") == 8
+    assert moved(before, after, phases, kind="member", phase="workflow") == 6
+    assert moved(before, after, "exequatur_act_phase_duration_seconds_sum", kind="member", phase="workflow") > 0
     assert not any(mid in str(key) or post["id"] in str(key) for key in after)  # templates, never ids
 
     # ---- the Web UI's view: summaries, search attributes, current details, update descriptions ----

@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     codec_server.install(app, settings)
     app.add_middleware(limits.BodyLimit, limit=settings.api_max_body_bytes)  # outermost: before any parsing
     metrics.install(app, app.state.service.engine, settings.api_metrics_address)  # GET /metrics for Prometheus
+    app.state.service.act_phases = app.state.metrics.act_phases
     openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)

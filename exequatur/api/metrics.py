@@ -1,5 +1,6 @@
 """Prometheus metrics of the API at `GET /metrics`: requests by route template and status,
-their latency, acts accepted or refused by act, and the notices still to be delivered.
+their latency, acts accepted or refused by act, where an act's time goes, and the notices still
+to be delivered.
 
 Labels are route templates and act names, never ids: the number of series stays fixed
 however many posts and members the register holds, and no record is named.
@@ -103,6 +104,18 @@ class Metrics:
             "Acts asked for, by lifecycle, act and outcome",
             ["kind", "act", "outcome"],
             registry=self.registry,
+        )
+
+        # An act's request is mostly two waits: the register's reads before it (the record, the
+        # facts the law's checks need) and the workflow's update (the checks again, the register
+        # write). Which one grows tells an operator whether the register or Temporal is slow.
+        self.act_phases = Histogram(
+            "exequatur_act_phase_duration_seconds",
+            "Time an act spends in each phase inside the API: `register` the reads before the update, "
+            "`workflow` the update until the act is recorded, by lifecycle",
+            ["kind", "phase"],
+            registry=self.registry,
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
 
     def observe(self, method: str, route: Any, status: int, seconds: float) -> None:

@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import structlog
+from prometheus_client import Histogram
 from sqlalchemy import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
@@ -62,6 +65,17 @@ class Service:
         # (anyio) passes through extra checkpoints of the event loop, each a wait behind every
         # other ready task.
         self.pool = ThreadPoolExecutor(max_workers=40, thread_name_prefix="register")
+        self.act_phases: Histogram | None = None  # api/metrics.py, set by create_app
+
+    @contextmanager
+    def timed(self, kind: str, phase: str) -> Iterator[None]:
+        """Time one phase of an act (`register`, `workflow`) into the API's metrics."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            if self.act_phases is not None:
+                self.act_phases.labels(kind, phase).observe(time.perf_counter() - started)
 
     @property
     def temporal(self) -> Client:
@@ -140,9 +154,10 @@ class Service:
         each trip costs more than the read), 404 unless the caller may see the record, 403
         unless the caller holds the act's party. Other refusals are returned for the caller."""
         lifecycle = KINDS[kind].lifecycle
-        record, facts, profile, prior, listed = await self.db(
-            _act_reads, principal, kind, record_id, bool(act.periods), update_id
-        )
+        with self.timed(kind, "register"):
+            record, facts, profile, prior, listed = await self.db(
+                _act_reads, principal, kind, record_id, bool(act.periods), update_id
+            )
         record = self.visible(principal, kind, record_id, record)
         parties = parties_of(principal, record)
         case = Case(lifecycle, lifecycle.record.model_validate({**record, **facts}))
@@ -180,6 +195,7 @@ class Service:
         )
         try:
             outcome = await self.in_time(
+                kind,
                 acts_client.perform(
                     self.temporal,
                     kind,
@@ -187,7 +203,7 @@ class Service:
                     act.name,
                     request,
                     update_id,
-                )
+                ),
             )
         except WorkflowUpdateFailedError as exc:
             raise from_failure(exc.cause) from None
@@ -275,11 +291,12 @@ class Service:
             await asyncio.sleep(0.05)
         raise Problem(503, "The proposed custody is still being recorded; retry (with the same Idempotency-Key)")
 
-    async def in_time(self, call: Any) -> Any:
+    async def in_time(self, kind: str, call: Any) -> Any:
         """An act still waiting for the register after the timeout answers 503; the update goes on,
         and a retry with the same Idempotency-Key attaches to it or returns its first answer."""
         try:
-            return await asyncio.wait_for(call, timeout=self.settings.act_timeout_seconds)
+            with self.timed(kind, "workflow"):
+                return await asyncio.wait_for(call, timeout=self.settings.act_timeout_seconds)
         # The SDK reports its own cancelled long poll (our timeout, or no worker admitting the
         # update, e.g. after a worker crash) as WorkflowUpdateRPCTimeoutOrCancelledError.
         except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
@@ -343,6 +360,7 @@ class Service:
         )
         try:
             outcome = await self.in_time(
+                kind,
                 acts_client.create(
                     self.temporal,
                     self.settings.task_queue,
@@ -352,7 +370,7 @@ class Service:
                     request,
                     update_id,
                     created=created,
-                )
+                ),
             )
         except WorkflowUpdateFailedError as exc:
             raise from_failure(exc.cause) from None

@@ -39,7 +39,8 @@ async def appoint_member(
 ) -> dict[str, Any]:
     """The sending State appoints a head of post or a member of the staff (VCCR 10, 11, 19)."""
     update_id = derived_id(principal, f"posts/{post_id}/members", idempotency_key)
-    reads = await service.db(_appointment_reads, principal, post_id, update_id if idempotency_key else None)
+    with service.timed("member", "register"):
+        reads = await service.db(_appointment_reads, principal, post_id, update_id if idempotency_key else None)
     post = service.visible(principal, "post", post_id, reads.post)
     if Party.SS not in parties_of(principal, post):
         raise Problem(
