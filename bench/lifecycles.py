@@ -113,6 +113,35 @@ async def api_lifecycle(http: httpx.AsyncClient, posts: Posts, i: int, latencies
     return f"member-{member_id}"
 
 
+async def act_phases(http: httpx.AsyncClient) -> dict[str, float]:
+    """The API's own sums so far (its `/metrics`): seconds and counts of the POST requests, and
+    of a member act's phases inside the API (`register`: the reads before it; `workflow`: the update)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = (await http.get("/metrics")).text
+    sums: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = sample.labels
+            if sample.name.startswith("exequatur_http_request_duration_seconds_") and labels.get("method") == "POST":
+                key = "request"
+            elif sample.name.startswith("exequatur_act_phase_duration_seconds_") and labels.get("kind") == "member":
+                key = labels["phase"]
+            else:
+                continue
+            which = "count" if sample.name.endswith("_count") else "sum" if sample.name.endswith("_sum") else None
+            if which:
+                sums[f"{key}_{which}"] = sums.get(f"{key}_{which}", 0.0) + sample.value
+    return sums
+
+
+def phases_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Mean seconds per act of each phase between two `act_phases` readings."""
+    return {key: (after.get(f"{key}_sum", 0) - before.get(f"{key}_sum", 0))
+            / max(1.0, after.get(f"{key}_count", 0) - before.get(f"{key}_count", 0))
+            for key in ("request", "register", "workflow")}
+
+
 async def http_hop(http: httpx.AsyncClient, latencies: list[float], count: int) -> None:
     """The HTTP hop alone: `GET /healthz` through the same client, server and middleware as an
     act, with no register and no Temporal behind it (item 2's floor for the API)."""
