@@ -100,46 +100,28 @@ async def client_lifecycle(client: Client, task_queue: str, posts: Posts, i: int
     return handle.id
 
 
-async def api_lifecycle(http: httpx.AsyncClient, posts: Posts, i: int, latencies: Latencies = None) -> str:
-    """The same lifecycle through the HTTP API."""
+async def api_lifecycle(http: httpx.AsyncClient, posts: Posts, i: int, latencies: Latencies = None,
+                        timings: list[dict[str, float]] | None = None) -> str:
+    """The same lifecycle through the HTTP API; with `timings`, each act's Server-Timing phases."""
     post = posts.records[i % len(posts.records)]
     response = await _timed(latencies, http.post(f"/v1/posts/{post.id}/members", headers=FRA, json=APPOINTMENT))
     assert response.status_code == 201, response.text
     member_id = response.json()["id"]
+    answers = [response]
     for act, party in ACTS:
         response = await _timed(latencies, http.post(f"/v1/members/{member_id}/acts/{act}",
                                                      headers=FRA if party is Party.SS else WSM))
         assert response.status_code == 200, response.text
+        answers.append(response)
+    if timings is not None:
+        timings.extend(server_timing(answer) for answer in answers)
     return f"member-{member_id}"
 
 
-async def act_phases(http: httpx.AsyncClient) -> dict[str, float]:
-    """The API's own sums so far (its `/metrics`): seconds and counts of the POST requests, and
-    of a member act's phases inside the API (`register`: the reads before it; `workflow`: the update)."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    text = (await http.get("/metrics")).text
-    sums: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = sample.labels
-            if sample.name.startswith("exequatur_http_request_duration_seconds_") and labels.get("method") == "POST":
-                key = "request"
-            elif sample.name.startswith("exequatur_act_phase_duration_seconds_") and labels.get("kind") == "member":
-                key = labels["phase"]
-            else:
-                continue
-            which = "count" if sample.name.endswith("_count") else "sum" if sample.name.endswith("_sum") else None
-            if which:
-                sums[f"{key}_{which}"] = sums.get(f"{key}_{which}", 0.0) + sample.value
-    return sums
-
-
-def phases_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """Mean seconds per act of each phase between two `act_phases` readings."""
-    return {key: (after.get(f"{key}_sum", 0) - before.get(f"{key}_sum", 0))
-            / max(1.0, after.get(f"{key}_count", 0) - before.get(f"{key}_count", 0))
-            for key in ("request", "register", "workflow")}
+def server_timing(response: httpx.Response) -> dict[str, float]:
+    """The phases the API reports for an act (its Server-Timing header), in seconds."""
+    parts = (part.strip().split(";dur=") for part in response.headers.get("server-timing", "").split(",") if part)
+    return {name: float(ms) / 1000 for name, ms in parts}
 
 
 async def http_hop(http: httpx.AsyncClient, latencies: list[float], count: int) -> None:

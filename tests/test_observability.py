@@ -122,7 +122,15 @@ async def test_operators_and_integrators_see_the_service(stack, env):  # type: i
     ok(grc.post(f"{acts}/admit-provisionally"))
     ok(cyp.post(f"{acts}/notify-arrival"))
     ok(cyp.post(f"{acts}/enter-duties"))
-    terminated = ok(cyp.post(f"{acts}/notify-termination"))
+    answered = cyp.post(f"{acts}/notify-termination")
+    terminated = ok(answered)
+    # The caller sees where its act's time went (W3C Server-Timing, milliseconds): the register's
+    # reads, the workflow's update, the whole answer; a request that is no act carries none.
+    timing = dict(part.strip().split(";dur=") for part in answered.headers["server-timing"].split(","))
+    assert set(timing) == {"register", "workflow", "app"}
+    assert 0 < float(timing["register"]) + float(timing["workflow"]) <= float(timing["app"])
+    assert "server-timing" not in refused.headers or "workflow" not in refused.headers["server-timing"]
+    assert "server-timing" not in httpx.get(f"{service.url}/healthz").headers
 
     # ---- API metrics: each count moved by exactly what was asked ----
     after = scrape(f"{service.url}/metrics")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi import FastAPI, Response
@@ -26,6 +27,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exequatur.models.kinds import KINDS
@@ -36,6 +38,9 @@ from exequatur.register import outbox
 CREATING_ROUTES = {
     kind.creation_route: (kind.name, kind.lifecycle.creation.name) for kind in KINDS.values() if kind.creation_route
 }
+# The phases of the request being answered, seconds by name (api/service.py `Service.timed`):
+# sent back in its Server-Timing header, so a caller sees where its act's time went.
+REQUEST_PHASES: ContextVar[dict[str, float] | None] = ContextVar("request_phases", default=None)
 
 
 class NoticeBacklog:
@@ -152,16 +157,23 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started, status = time.perf_counter(), 500
+        phases: dict[str, float] = {}
+        token = REQUEST_PHASES.set(phases)
 
         async def sending(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                if phases:  # an act: its phases and the whole answer, in milliseconds (W3C Server-Timing)
+                    phases["app"] = time.perf_counter() - started
+                    timing = ", ".join(f"{name};dur={seconds * 1000:.2f}" for name, seconds in phases.items())
+                    MutableHeaders(scope=message).append("Server-Timing", timing)
             await send(message)
 
         try:
             await self.app(scope, receive, sending)
         finally:
+            REQUEST_PHASES.reset(token)
             self.metrics.observe(scope["method"], scope.get("route"), status, time.perf_counter() - started)
 
 

@@ -24,7 +24,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateR
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from exequatur.api import what_if
+from exequatur.api import metrics, what_if
 from exequatur.api.auth import Principal, can_read, parties_of
 from exequatur.api.problems import Problem
 from exequatur.core.settings import Settings
@@ -69,13 +69,18 @@ class Service:
 
     @contextmanager
     def timed(self, kind: str, phase: str) -> Iterator[None]:
-        """Time one phase of an act (`register`, `workflow`) into the API's metrics."""
+        """Time one phase of an act (`register`, `workflow`) into the API's metrics and the
+        answer's Server-Timing header (api/metrics.py)."""
         started = time.perf_counter()
         try:
             yield
         finally:
+            seconds = time.perf_counter() - started
             if self.act_phases is not None:
-                self.act_phases.labels(kind, phase).observe(time.perf_counter() - started)
+                self.act_phases.labels(kind, phase).observe(seconds)
+            request = metrics.REQUEST_PHASES.get()
+            if request is not None:
+                request[phase] = request.get(phase, 0.0) + seconds
 
     @property
     def temporal(self) -> Client:
