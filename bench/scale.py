@@ -179,8 +179,8 @@ def plans(url: str) -> str:
         "a record's acts (acts_of)": queries._ACTS_OF.params(record_id=member_id),
         "an act by its update id (act_by_id, the write's idempotence)": queries._ACT_RECORDED.params(act_id="x"),
         "a record's last act (the write's record_seq)": queries._LAST_RECORD_SEQ.params(record_id=member_id),
-        "a post's heads (facts: another head in functions)": sa.select(records.c.document).where(
-            records.c.kind == "member", records.c.post_id == "P-1", records.c.role.in_(("head",))),
+        "a post's heads in functions (facts: another head in functions)": queries._HEADS_IN_FUNCTIONS.params(
+            post_id="P-1"),
         "the list's members in a State (consular_list_rows)": sa.select(records.c.id).where(
             records.c.kind == "member", records.c.receiving_state == MEASURED_STATE,
             records.c.role.in_(("head", "officer"))),

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, func, select, update
 
 from exequatur.models.certificate import Restriction
 from exequatur.models.household import Household
-from exequatur.models.member import FUNCTIONS_ENDED, Member, staff_ceiling_refusal
+from exequatur.models.member import FUNCTIONS_ENDED, IN_FUNCTIONS, Member, staff_ceiling_refusal
 from exequatur.models.messages import ActEntry, ListedAct
 from exequatur.models.profile import Profile
 from exequatur.models.relations import relations_id
@@ -210,6 +210,22 @@ def recorded_act_ids(engine: Engine, act_ids: list[str]) -> set[str]:
     """Which of these acts the register holds (the import skips them on a re-run)."""
     with engine.connect() as conn:
         return set(conn.execute(select(acts.c.act_id).where(acts.c.act_id.in_(act_ids))).scalars())
+
+
+# A post's heads in functions (VCCR 1(1)(c), 10(1): one at a time), read before every act on a member.
+_HEADS_IN_FUNCTIONS = select(records.c.id).where(
+    records.c.kind == "member",
+    records.c.post_id == bindparam("post_id"),
+    records.c.role == "head",
+    records.c.state.in_(IN_FUNCTIONS),
+)
+
+
+def heads_in_functions(bind: Bind, post_id: str) -> list[str]:
+    """The ids of the post's heads whose functions run (admitted, provisionally or not, and not
+    yet ended): ids only, since the facts ask only whether another head serves."""
+    with _reading(bind) as conn:
+        return list(conn.execute(_HEADS_IN_FUNCTIONS, {"post_id": post_id}).scalars())
 
 
 def count_members_in_functions(bind: Bind, post_id: str) -> int:

@@ -17,7 +17,6 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 
 from exequatur.models.kinds import KINDS
-from exequatur.models.member import IN_FUNCTIONS
 from exequatur.models.messages import ActOutcome, ActRequest, PastActs, StartInput
 from exequatur.models.profile import Profile
 from exequatur.models.relations import relations_id
@@ -66,11 +65,10 @@ def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, 
         found["ss_represented"] = record["sending_state"] in relations.get("represented_by", {})
     if kind == "member" and "post_id" in record:
         # One head in functions at a post (VCCR 1(1)(c), 10(1)): another head admitted and serving.
-        # Only the heads in functions are read: a post's past heads grow with the decades.
-        heads = queries.list_records(
-            engine, "member", post_id=record["post_id"], role=("head",), state=tuple(IN_FUNCTIONS)
-        )
-        found["other_head_in_functions"] = any(h["id"] != record["id"] for h in heads)
+        # Only the heads in functions are read, and only their ids: a post's past heads grow with
+        # the decades, and their documents tell nothing more.
+        heads = queries.heads_in_functions(engine, record["post_id"])
+        found["other_head_in_functions"] = any(head != record["id"] for head in heads)
     if kind == "post":
         profile = Profile.of(record["receiving_state"], queries.get_profile(engine, record["receiving_state"]))
         found["acting_heads_need_consent"] = profile.acting_heads_need_consent
