@@ -181,6 +181,8 @@ def plans(url: str) -> str:
         "a record's last act (the write's record_seq)": queries._LAST_RECORD_SEQ.params(record_id=member_id),
         "a post's heads in functions (facts: another head in functions)": queries._HEADS_IN_FUNCTIONS.params(
             post_id="P-1"),
+        "a sending State's open posts in a receiving State (facts: 27(2)(a))": queries._OPEN_POSTS_OF_PAIR.params(
+            sending_state="FRA", receiving_state=MEASURED_STATE),
         "the list's members in a State (consular_list_rows)": sa.select(records.c.id).where(
             records.c.kind == "member", records.c.receiving_state == MEASURED_STATE,
             records.c.role.in_(("head", "officer"))),

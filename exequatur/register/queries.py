@@ -228,6 +228,24 @@ def heads_in_functions(bind: Bind, post_id: str) -> list[str]:
         return list(conn.execute(_HEADS_IN_FUNCTIONS, {"post_id": post_id}).scalars())
 
 
+# The sending State's open posts in the receiving State (27(2)(a): which post may take another's
+# archives), read before every act on a post.
+_OPEN_POSTS_OF_PAIR = select(records.c.id).where(
+    records.c.kind == "post",
+    records.c.receiving_state == bindparam("receiving_state"),
+    records.c.sending_state == bindparam("sending_state"),
+    records.c.state == "open",
+)
+
+
+def open_posts(bind: Bind, sending_state: str, receiving_state: str) -> list[str]:
+    """The ids of the sending State's open posts in the receiving State, in id order: ids only,
+    since a post's facts name them, and a State may keep dozens of posts in another."""
+    parameters = {"sending_state": sending_state, "receiving_state": receiving_state}
+    with _reading(bind) as conn:
+        return sorted(conn.execute(_OPEN_POSTS_OF_PAIR, parameters).scalars())
+
+
 def count_members_in_functions(bind: Bind, post_id: str) -> int:
     """The post's consular staff whose functions have not ended (VCCR 20's ceiling counts them:
     members other than the head, 1(1)(h))."""

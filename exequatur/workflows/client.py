@@ -73,14 +73,10 @@ def facts(engine: queries.Bind, kind: str, record: dict[str, Any]) -> dict[str, 
         profile = Profile.of(record["receiving_state"], queries.get_profile(engine, record["receiving_state"]))
         found["acting_heads_need_consent"] = profile.acting_heads_need_consent
         found["relations_severed"] = relations.get("state") == "severed"
-        others = queries.list_records(
-            engine,
-            "post",
-            sending_state=record["sending_state"],
-            receiving_state=record["receiving_state"],
-            state="open",
-        )
-        found["ss_open_posts"] = [p["id"] for p in others if p["id"] != record["id"]]
+        # Ids only: a sending State may keep dozens of posts in one receiving State, and every
+        # act on each of them reads this.
+        others = queries.open_posts(engine, record["sending_state"], record["receiving_state"])
+        found["ss_open_posts"] = [post_id for post_id in others if post_id != record["id"]]
     return found
 
 
